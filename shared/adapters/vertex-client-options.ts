@@ -1,0 +1,20 @@
+import { credentials } from '@grpc/grpc-js';
+import type { GoogleConfig } from '../config/google-config';
+
+/**
+ * Options for the @google-cloud/aiplatform clients: the regional endpoint on Google Cloud, or
+ * a plaintext gRPC channel to a local Vertex AI emulator (loopback addresses need no auth).
+ */
+export function vertexClientOptions(cfg: Pick<GoogleConfig, 'VERTEX_LOCATION' | 'VERTEX_API_ENDPOINT'>): Record<string, unknown> {
+  if (!cfg.VERTEX_API_ENDPOINT) {
+    return { apiEndpoint: `${cfg.VERTEX_LOCATION}-aiplatform.googleapis.com` };
+  }
+  const [host, port] = cfg.VERTEX_API_ENDPOINT.split(':');
+  return {
+    apiEndpoint: host,
+    servicePath: host,
+    port: port ? Number(port) : 443,
+    // google-gax uses sslCreds as the channel credentials and then asks for no token.
+    sslCreds: credentials.createInsecure(),
+  };
+}
