@@ -1,11 +1,15 @@
 import { credentials } from '@grpc/grpc-js';
+import type { ModelServiceClient } from '@google-cloud/aiplatform';
 import type { GoogleConfig } from '../config/google-config';
+
+/** What every @google-cloud/aiplatform client constructor takes. */
+export type VertexClientOptions = NonNullable<ConstructorParameters<typeof ModelServiceClient>[0]>;
 
 /**
  * Options for the @google-cloud/aiplatform clients: the regional endpoint on Google Cloud, or
  * a plaintext gRPC channel to a local Vertex AI emulator (loopback addresses need no auth).
  */
-export function vertexClientOptions(cfg: Pick<GoogleConfig, 'VERTEX_LOCATION' | 'VERTEX_API_ENDPOINT'>): Record<string, unknown> {
+export function vertexClientOptions(cfg: Pick<GoogleConfig, 'VERTEX_LOCATION' | 'VERTEX_API_ENDPOINT'>): VertexClientOptions {
   if (!cfg.VERTEX_API_ENDPOINT) {
     return { apiEndpoint: `${cfg.VERTEX_LOCATION}-aiplatform.googleapis.com` };
   }
