@@ -64,10 +64,15 @@ export const TOPOLOGY: Topology = {
     },
     {
       name: 'prediction-requests-dead-letter',
+      deadLetterTopic: 'undeliverable',
       purpose: 'requests that failed every attempt; their images are recorded as ERROR',
     },
     { name: 'reconcile-ticks', deadLetterTopic: 'reconcile-ticks-dead-letter', purpose: 'scheduler ticks for the reconciler' },
     { name: 'reconcile-ticks-dead-letter', purpose: 'reconciler ticks that failed every attempt' },
+    {
+      name: 'undeliverable',
+      purpose: 'dead letters the dead-letter recorder could not record either; kept for an operator to inspect',
+    },
   ],
   functions: [
     {
