@@ -1,0 +1,23 @@
+import type { CloudEvent } from '@google-cloud/functions-framework';
+import type { MessagePublishedData } from '@google/events/cloud/pubsub/v1/MessagePublishedData';
+import { isPermanent } from '#shared/errors';
+import { labelImages } from '#shared/labeling/label-images';
+import { requestFromEvent } from '#shared/labeling/pubsub-event';
+import { workerRuntime } from './runtime';
+
+/** A push delivery from the prediction-requests subscription. Throwing makes Pub/Sub redeliver. */
+export async function handlePredictionRequest(event: CloudEvent<MessagePublishedData>): Promise<void> {
+  const { cfg, logger, deps } = workerRuntime();
+  let parsed;
+  try {
+    parsed = requestFromEvent(event);
+  } catch (err) {
+    if (!isPermanent(err)) throw err;
+    logger.error('unreadable prediction request acknowledged', { eventId: event.id, error: err });
+    return;
+  }
+  const { request, messageId, deliveryAttempt } = parsed;
+  const log = logger.child({ messageId, job: request.job, deliveryAttempt });
+  await labelImages(request, deps, { deadline: Date.now() + cfg.PREDICT_RETRY_BUDGET_MS, logger: log });
+  log.info('prediction request done', { images: request.images.length });
+}

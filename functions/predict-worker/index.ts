@@ -1,0 +1,4 @@
+import { cloudEvent } from '@google-cloud/functions-framework';
+import { handlePredictionRequest } from './handle-request';
+
+cloudEvent('predict-worker', handlePredictionRequest);

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { googleConfigSchema } from '#shared/config/google-config';
+import { modelNameSchema } from './job-spec';
+
+const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
+
+const common = googleConfigSchema.extend({
+  PREDICTION_RESULTS_TOPIC: z.string().min(1).default('prediction-results'),
+  /** how long a delivery owns publishing what it created before a redelivery may take over */
+  PUBLISH_LEASE_MS: int(30_000),
+  /** minimum interval between rollups of a job's counts into jobs/{job}.counts, per instance */
+  COUNTS_ROLLUP_INTERVAL_MS: int(1_000, 0),
+});
+
+export const intakeConfigSchema = common.extend({
+  IMAGES_BUCKET: z.string().min(1).optional(),
+  PREDICTION_REQUESTS_TOPIC: z.string().min(1).default('prediction-requests'),
+  /** the model that labels a job that names none (in its manifest or _job.json) */
+  DEFAULT_MODEL: modelNameSchema.default('default'),
+  /** images per prediction request from a manifest: one request is one predict batch */
+  MANIFEST_CHUNK_SIZE: int(32),
+  MANIFEST_MAX_BYTES: int(64 * 1024 * 1024),
+  EVENT_LEASE_MS: int(120_000),
+});
+
+export const workerConfigSchema = common.extend({
+  /** instances per predict call at most */
+  PREDICT_MAX_INSTANCES: int(32),
+  /** request payload per predict call at most (Vertex AI's limit is 1.5 MB) */
+  PREDICT_MAX_REQUEST_BYTES: int(1_450_000, 4096),
+  /** how long an image waits for others to share its predict call */
+  PREDICT_COALESCE_MS: int(25, 0),
+  /** time an invocation spends retrying refused predict calls before Pub/Sub redelivers */
+  PREDICT_RETRY_BUDGET_MS: int(120_000),
+  PREDICT_BACKOFF_INITIAL_MS: int(200),
+  PREDICT_BACKOFF_MAX_MS: int(10_000),
+  PREDICT_TIMEOUT_MS: int(60_000),
+  MAX_IMAGE_BYTES: int(32 * 1024 * 1024),
+  MAX_IMAGE_PIXELS: int(100_000_000),
+  /** longest edge of a converted image (see docs/labeling.md for the measured agreement) */
+  PREPARE_MAX_EDGE: int(512, 16),
+  /** JPEGs up to this size (within the edge limit, upright) are sent exactly as they came */
+  PREPARE_SEND_AS_IS_MAX_BYTES: int(256 * 1024, 0),
+  PREPARE_JPEG_QUALITY: int(92),
+  READ_CONCURRENCY: int(8),
+});
+
+export const deadLetterConfigSchema = common;
+
+export type IntakeConfig = z.infer<typeof intakeConfigSchema>;
+export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+export type DeadLetterConfig = z.infer<typeof deadLetterConfigSchema>;

@@ -1,0 +1,135 @@
+import { TransientError, errorMessage } from '#shared/errors';
+import type { Logger } from '#shared/logging/logger';
+import { gsUri } from './gs-uri';
+import { parseJobSpec } from './job-spec';
+import { parseManifest } from './manifest';
+import { classifyObject, isPipelineOutput } from './object-kind';
+import type { ObjectReader, RequestPublisher } from './ports';
+import { recordAndPublish, type RecordDeps } from './record-results';
+import { chunk, requestAttributes, type PredictionRequest } from './request-message';
+import { errorResult, manifestLineResultId, resultId } from './result';
+
+export interface IntakeDeps extends RecordDeps {
+  reader: ObjectReader;
+  requests: RequestPublisher;
+  defaultModel: string;
+  manifestChunkSize: number;
+  manifestMaxBytes: number;
+  /** how long one delivery owns an event before a redelivery may redo it */
+  eventLeaseMs: number;
+}
+
+export interface FinalizedObject {
+  bucket: string;
+  name: string;
+  generation: string;
+  metadata?: Record<string, string>;
+}
+
+const JOB_SPEC_MAX_BYTES = 64 * 1024;
+
+/**
+ * Turns one finalized object in the images bucket into prediction requests (or ERROR results),
+ * once per object generation however often the event is delivered.
+ */
+export async function handleFinalizedImageObject(obj: FinalizedObject, deps: IntakeDeps): Promise<'ignored' | 'duplicate' | 'handled'> {
+  const logger = deps.logger.child({ bucket: obj.bucket, object: obj.name, generation: obj.generation });
+  if (isPipelineOutput(obj.metadata)) {
+    logger.debug('ignoring an object the pipeline wrote');
+    return 'ignored';
+  }
+  const kind = classifyObject(obj.name);
+  if (kind.kind === 'no-job') {
+    // No job means no place for a result: say so loudly instead.
+    logger.error('object not labeled', { reason: kind.reason });
+    return 'ignored';
+  }
+  const { job } = kind;
+  const key = `${obj.bucket}/${obj.name}#${obj.generation}`;
+  const claim = await deps.store.claimEvent(job, key, deps.eventLeaseMs);
+  if (claim === 'done') {
+    logger.info('duplicate event ignored', { job, key });
+    return 'duplicate';
+  }
+  if (claim === 'busy') throw new TransientError(`event ${key} is being handled by another delivery`);
+
+  const uri = gsUri(obj);
+  switch (kind.kind) {
+    case 'image': {
+      const model = await modelOf(job, obj.bucket, deps);
+      await deps.store.ensureJob(job, model);
+      await publishRequest(deps, { job, model, images: [{ bucket: obj.bucket, name: obj.name, generation: obj.generation }] });
+      break;
+    }
+    case 'job-spec': {
+      const read = await deps.reader.read(obj, JOB_SPEC_MAX_BYTES);
+      if (read?.bytes) {
+        try {
+          const spec = parseJobSpec(read.bytes.toString('utf8'));
+          if (spec.model) await deps.store.setJobModel(job, spec.model);
+          logger.info('job options read', { job, model: spec.model });
+        } catch (err) {
+          await recordAndPublish(deps, job, [errorResult(base(job, obj), errorMessage(err), 'INVALID_JOB_SPEC')]);
+        }
+      } else if (read) {
+        await recordAndPublish(deps, job, [errorResult(base(job, obj), `_job.json is larger than ${JOB_SPEC_MAX_BYTES} bytes`, 'INVALID_JOB_SPEC')]);
+      }
+      break;
+    }
+    case 'manifest': {
+      const read = await deps.reader.read(obj, deps.manifestMaxBytes);
+      if (!read) break; // deleted since: nothing to label
+      if (!read.bytes) {
+        const model = await modelOf(job, obj.bucket, deps);
+        await deps.store.setJobTotal(job, 1, model, uri);
+        await recordAndPublish(deps, job, [errorResult(base(job, obj), `the manifest has ${read.size} bytes, more than the ${deps.manifestMaxBytes}-byte limit`, 'MANIFEST_TOO_LARGE', model)]);
+        break;
+      }
+      const manifest = parseManifest(read.bytes.toString('utf8'), kind.format);
+      const model = manifest.model ?? (await modelOf(job, obj.bucket, deps));
+      const total = manifest.entries.length + manifest.bad.length;
+      // The total is known before any request goes out, so completion can never be announced early.
+      await deps.store.setJobTotal(job, total, model, uri);
+      logger.info('manifest read', { job, model, images: manifest.entries.length, badLines: manifest.bad.length, duplicateLines: manifest.duplicates });
+      const bad = manifest.bad.map((b) =>
+        errorResult(
+          { id: manifestLineResultId(job, uri, b.line), job, imageUri: `${uri}#line=${b.line}`, generation: null },
+          `${b.reason} (line ${b.line}: ${b.text})`,
+          'BAD_MANIFEST_LINE',
+          model,
+        ),
+      );
+      await recordAndPublish(deps, job, bad);
+      const chunks = chunk(manifest.entries, deps.manifestChunkSize);
+      await Promise.all(chunks.map((c) => publishRequest(deps, { job, model, images: c.map((e) => e.ref) })));
+      break;
+    }
+  }
+  await deps.store.finishEvent(job, key);
+  return 'handled';
+}
+
+function base(job: string, obj: FinalizedObject) {
+  return { id: resultId(job, obj.bucket, obj.name, obj.generation), job, imageUri: gsUri(obj), generation: obj.generation };
+}
+
+async function publishRequest(deps: IntakeDeps, req: PredictionRequest): Promise<void> {
+  await deps.requests.publishRequest(req, requestAttributes(req));
+}
+
+/** The model for a job: the job's record, else `<job>/_job.json`, else the configured default. */
+async function modelOf(job: string, bucket: string, deps: IntakeDeps): Promise<string> {
+  const doc = await deps.store.getJob(job);
+  if (doc?.model) return doc.model;
+  const spec = await deps.reader.read({ bucket, name: `${job}/_job.json` }, JOB_SPEC_MAX_BYTES);
+  if (spec?.bytes) {
+    try {
+      const model = parseJobSpec(spec.bytes.toString('utf8')).model;
+      if (model) return model;
+    } catch {
+      // its own event records the error
+    }
+  }
+  return deps.defaultModel;
+}
+

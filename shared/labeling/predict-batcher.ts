@@ -1,0 +1,160 @@
+import { PermanentError, TransientError, errorMessage } from '#shared/errors';
+import type { Logger } from '#shared/logging/logger';
+import { fitsOneRequest, instanceRequestBytes, packInstances, REQUEST_OVERHEAD_BYTES, type PackLimits } from './pack-instances';
+import type { Predictor, PredictResponse } from './ports';
+import { DEFAULT_BACKOFF, GrpcCode, grpcCode, retryWithinBudget, type BackoffPolicy } from './retry-policy';
+
+export type InstanceOutcome =
+  | { ok: true; label: string; confidence: number; deployedModelId: string; model: string; modelVersionId: string; latencyMs: number }
+  | { ok: false; error: Error };
+
+export interface BatcherOptions {
+  /** how long the first queued image waits for company before its call goes out */
+  windowMs: number;
+  pack: PackLimits;
+  backoff?: BackoffPolicy;
+  logger: Logger;
+}
+
+/** Counters of what went over the wire, for the bench and the logs. */
+export interface PredictStats {
+  /** calls sent, including refused ones that were retried */
+  calls: number;
+  failedCalls: number;
+  /** instances in successful calls */
+  instances: number;
+  /** bytes of every request sent, refused or not */
+  requestBytes: number;
+}
+
+export const predictStats: PredictStats = { calls: 0, failedCalls: 0, instances: 0, requestBytes: 0 };
+
+interface Pending {
+  bytes: Buffer;
+  deadline: number;
+  resolve: (o: InstanceOutcome) => void;
+}
+
+/**
+ * Shares predict calls between the concurrent invocations of one instance: images queue for
+ * a short window and go out packed into as few requests as fit the payload limit and the
+ * instance cap. Every image gets its own outcome, so one bad image never fails the others.
+ */
+export class PredictBatcher {
+  private queue: Pending[] = [];
+  private queuedBytes = REQUEST_OVERHEAD_BYTES;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly predictor: Predictor,
+    private readonly endpoint: string,
+    private readonly opts: BatcherOptions,
+  ) {}
+
+  submit(items: ReadonlyArray<{ bytes: Buffer; deadline: number }>): Promise<InstanceOutcome[]> {
+    const promises = items.map(
+      (item) =>
+        new Promise<InstanceOutcome>((resolve) => {
+          if (!fitsOneRequest(item.bytes.length, this.opts.pack)) {
+            resolve({ ok: false, error: new PermanentError(`the prepared image (${item.bytes.length} bytes) does not fit one predict request`, 'TOO_LARGE') });
+            return;
+          }
+          this.queue.push({ ...item, resolve });
+          this.queuedBytes += instanceRequestBytes(item.bytes.length);
+        }),
+    );
+    if (this.queue.length >= this.opts.pack.maxInstances || this.queuedBytes >= this.opts.pack.maxRequestBytes) {
+      this.flush();
+    } else if (!this.timer && this.queue.length > 0) {
+      this.timer = setTimeout(() => this.flush(), this.opts.windowMs);
+    }
+    return Promise.all(promises);
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const items = this.queue;
+    this.queue = [];
+    this.queuedBytes = REQUEST_OVERHEAD_BYTES;
+    for (const group of packInstances(items, (p) => p.bytes.length, this.opts.pack)) void this.dispatch(group);
+  }
+
+  private async dispatch(group: Pending[]): Promise<void> {
+    const deadline = Math.min(...group.map((p) => p.deadline));
+    const started = Date.now();
+    let response: PredictResponse;
+    try {
+      response = await retryWithinBudget(() => this.call(group), {
+        deadline,
+        policy: this.opts.backoff ?? DEFAULT_BACKOFF,
+        onRetry: (err, attempt, delayMs) =>
+          this.opts.logger.warn('predict call refused; backing off', { endpoint: this.endpoint, instances: group.length, attempt, delayMs, code: grpcCode(err) }),
+      });
+    } catch (err) {
+      if (grpcCode(err) === GrpcCode.INVALID_ARGUMENT) {
+        if (group.length > 1) {
+          // One bad instance fails the whole call: halve until it is alone.
+          const mid = Math.ceil(group.length / 2);
+          await Promise.all([this.dispatch(group.slice(0, mid)), this.dispatch(group.slice(mid))]);
+          return;
+        }
+        group[0]!.resolve({ ok: false, error: new PermanentError(`the model rejected the image: ${errorMessage(err)}`, 'MODEL_REJECTED') });
+        return;
+      }
+      const error = new TransientError(`predict failed on ${this.endpoint}: ${errorMessage(err)}`, { cause: err });
+      for (const p of group) p.resolve({ ok: false, error });
+      return;
+    }
+    const latencyMs = Date.now() - started;
+    if (response.predictions.length !== group.length) {
+      const error = new TransientError(`predict returned ${response.predictions.length} predictions for ${group.length} instances`);
+      for (const p of group) p.resolve({ ok: false, error });
+      return;
+    }
+    group.forEach((p, i) => {
+      const pred = response.predictions[i]!;
+      p.resolve({
+        ok: true,
+        label: pred.label,
+        confidence: pred.confidence,
+        deployedModelId: response.deployedModelId,
+        model: response.model,
+        modelVersionId: response.modelVersionId,
+        latencyMs,
+      });
+    });
+  }
+
+  private async call(group: Pending[]): Promise<PredictResponse> {
+    const bytes = group.reduce((n, p) => n + instanceRequestBytes(p.bytes.length), REQUEST_OVERHEAD_BYTES);
+    predictStats.calls++;
+    predictStats.requestBytes += bytes;
+    try {
+      const r = await this.predictor.predict(this.endpoint, group.map((p) => p.bytes));
+      predictStats.instances += group.length;
+      return r;
+    } catch (err) {
+      predictStats.failedCalls++;
+      throw err;
+    }
+  }
+}
+
+/** One batcher per endpoint, kept in module scope by the worker so invocations share it. */
+export class BatcherRegistry {
+  private readonly batchers = new Map<string, PredictBatcher>();
+  constructor(
+    private readonly predictor: Predictor,
+    private readonly opts: BatcherOptions,
+  ) {}
+
+  for(endpoint: string): PredictBatcher {
+    let b = this.batchers.get(endpoint);
+    if (!b) {
+      b = new PredictBatcher(this.predictor, endpoint, this.opts);
+      this.batchers.set(endpoint, b);
+    }
+    return b;
+  }
+}
