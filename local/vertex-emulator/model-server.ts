@@ -1,0 +1,38 @@
+import { OnnxImageClassifier, type Classification } from '#shared/model/onnx-image-classifier';
+import { softmaxTop1 } from '#shared/model/softmax-top1';
+
+/**
+ * One deployed model's server, like the one replica of a TF Serving container: requests decode
+ * and resize their images concurrently (sharp works off the main thread), while ONNX Runtime
+ * runs one request at a time with all its threads, so concurrent requests never fight over
+ * cores and decoding the next request overlaps the current run.
+ */
+export interface ModelServer {
+  classify(images: Uint8Array[]): Promise<Classification[]>;
+  close(): Promise<void>;
+}
+
+export class OnnxModelServer implements ModelServer {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly classifier: OnnxImageClassifier) {}
+
+  static async load(dir: string, intraOpNumThreads?: number): Promise<OnnxModelServer> {
+    return new OnnxModelServer(await OnnxImageClassifier.load(dir, intraOpNumThreads ? { intraOpNumThreads } : {}));
+  }
+
+  async classify(images: Uint8Array[]): Promise<Classification[]> {
+    if (images.length === 0) return [];
+    const input = await this.classifier.preprocess(images);
+    const run = this.tail.then(() => this.classifier.logits(input, images.length));
+    this.tail = run.catch(() => undefined);
+    const logits = await run;
+    const labels = this.classifier.labels;
+    return images.map((_, row) => softmaxTop1(logits, row, labels.length, labels));
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+    await this.classifier.close();
+  }
+}

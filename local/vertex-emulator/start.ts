@@ -1,0 +1,119 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { createLogger, type Logger } from '#shared/logging/logger';
+import { operationViewer, type EmulatorContext } from './context';
+import { endpointService } from './endpoint-service';
+import { FaultInjector, type VertexFaults } from './faults';
+import { modelService } from './model-service';
+import { OperationRunner } from './operations';
+import { operationsService } from './operations-service';
+import { predictionService } from './prediction-service';
+import { loadVertexProtos } from './protos';
+import { startRestServer } from './rest-server';
+import { onnxLoader, RuntimePool, type ModelLoader } from './runtime';
+import { StateStore } from './store';
+
+export type { VertexFaults } from './faults';
+
+export interface VertexEmulatorOptions {
+  /** gRPC port on 127.0.0.1; 0 or absent picks a free one */
+  port?: number;
+  /** HTTP port for REST predict and /emulator/faults; absent: no HTTP server */
+  restPort?: number;
+  /** where state (models, endpoints, operations) is kept across restarts */
+  dataDir: string;
+  /** how long long-running operations take; default 1000 ms */
+  lroDelayMs?: number;
+  faults?: VertexFaults;
+  /** local folder where gs://bucket/path artifact URIs are found, as gcsRoot/bucket/path */
+  gcsRoot?: string;
+  /** ONNX Runtime intra-op threads per deployed model; default: ONNX Runtime's own */
+  intraOpNumThreads?: number;
+  /** how deployed models are loaded; defaults to OnnxImageClassifier */
+  loadModel?: ModelLoader;
+  logger?: Logger;
+}
+
+export interface VertexEmulator {
+  grpcPort: number;
+  restPort?: number;
+  /** host:port for VERTEX_API_ENDPOINT */
+  endpoint: string;
+  setFaults(f: VertexFaults): void;
+  stop(): Promise<void>;
+}
+
+const GRPC_OPTIONS = {
+  // Oversized predict payloads must reach the handler to be refused the way Vertex AI does.
+  'grpc.max_receive_message_length': 32 * 1024 * 1024,
+  'grpc.max_send_message_length': 32 * 1024 * 1024,
+};
+
+export async function startVertexEmulator(opts: VertexEmulatorOptions): Promise<VertexEmulator> {
+  const log = opts.logger ?? createLogger({ component: 'vertex-emulator' });
+  const protos = loadVertexProtos();
+  const store = new StateStore(opts.dataDir);
+  const faults = new FaultInjector(opts.faults);
+  const runtime = new RuntimePool(opts.gcsRoot, opts.loadModel ?? onnxLoader(opts.intraOpNumThreads));
+  const ops = new OperationRunner(store, faults, opts.lroDelayMs ?? 1000, log);
+  const ctx: EmulatorContext = { store, ops, faults, runtime, log, opView: operationViewer(protos) };
+
+  const server = new Server(GRPC_OPTIONS);
+  server.addService(protos.services.ModelService, modelService(ctx));
+  server.addService(protos.services.EndpointService, endpointService(ctx));
+  const prediction = predictionService(ctx, protos.services.PredictionService);
+  server.addService(prediction.definition, prediction.implementation);
+  server.addService(protos.services.Operations, operationsService(ctx));
+
+  await reloadDeployedModels(ctx);
+  const grpcPort = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`127.0.0.1:${opts.port ?? 0}`, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+  });
+  let rest: { server: HttpServer; port: number } | undefined;
+  try {
+    if (opts.restPort !== undefined) rest = await startRestServer(ctx, opts.restPort, (f) => faults.set(f));
+  } catch (err) {
+    server.forceShutdown();
+    throw err;
+  }
+  ops.resume();
+  log.info('vertex emulator listening', { grpcPort, restPort: rest?.port, dataDir: opts.dataDir });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    grpcPort,
+    ...(rest ? { restPort: rest.port } : {}),
+    endpoint: `127.0.0.1:${grpcPort}`,
+    setFaults: (f) => faults.set(f),
+    stop: () =>
+      (stopping ??= (async () => {
+        await ops.stop();
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => server.forceShutdown(), 2000);
+          server.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
+        });
+        if (rest) {
+          rest.server.closeAllConnections();
+          await new Promise<void>((resolve) => rest.server.close(() => resolve()));
+        }
+        await runtime.closeAll();
+      })()),
+  };
+}
+
+/** Models deployed before a restart serve again after it; one that no longer loads is logged, and its predictions answer UNAVAILABLE. */
+async function reloadDeployedModels(ctx: EmulatorContext): Promise<void> {
+  for (const e of Object.values(ctx.store.state.endpoints)) {
+    for (const d of e.deployedModels) {
+      const artifactUri = ctx.store.state.models[d.model]?.versions.find((v) => v.versionId === d.modelVersionId)?.artifactUri ?? '';
+      try {
+        await ctx.runtime.load(d.id, artifactUri);
+      } catch (err) {
+        ctx.log.error('deployed model did not reload', { endpoint: e.name, deployedModelId: d.id, err });
+      }
+    }
+  }
+}
