@@ -1,0 +1,161 @@
+import type { EndpointServiceClient, ModelServiceClient, protos } from '@google-cloud/aiplatform';
+import { isAccelerated } from '../core/deploy-spec';
+import type { DeployRequest, EndpointInfo, OperationStatus, UploadRequest, VertexDeployer } from '../ports';
+
+type IDeployedModel = protos.google.cloud.aiplatform.v1.IDeployedModel;
+
+const MODEL_LABEL = 'dropship-model';
+
+/**
+ * Vertex AI through @google-cloud/aiplatform. Long-running operations are started here and
+ * checked by name later (from any process), never awaited to the end, except CreateEndpoint,
+ * which takes seconds.
+ */
+export function vertexDeployer(opts: {
+  project: string;
+  location: string;
+  models: ModelServiceClient;
+  endpoints: EndpointServiceClient;
+}): VertexDeployer {
+  const parent = `projects/${opts.project}/locations/${opts.location}`;
+  const { models, endpoints } = opts;
+
+  return {
+    modelName: (modelId) => `${parent}/models/${modelId}`,
+
+    async startUpload(req: UploadRequest) {
+      const [op] = await models.uploadModel({
+        parent,
+        ...(req.parentModel ? { parentModel: req.parentModel } : { modelId: req.modelId }),
+        model: {
+          displayName: req.displayName,
+          description: req.description,
+          artifactUri: req.artifactUri,
+          containerSpec: { imageUri: req.imageUri },
+          labels: req.labels,
+          versionAliases: [req.versionAlias],
+        },
+      });
+      return requireName(op.name);
+    },
+
+    async checkUpload(name) {
+      const op = await models.checkUploadModelProgress(name);
+      return status(op, (r: protos.google.cloud.aiplatform.v1.IUploadModelResponse) => ({ model: String(r.model), modelVersionId: String(r.modelVersionId ?? '') }));
+    },
+
+    async findVersionByAlias(vertexModel, alias) {
+      try {
+        const [m] = await models.getModel({ name: `${vertexModel}@${alias}` });
+        if (!m.name || !(m.versionAliases ?? []).includes(alias)) return undefined;
+        return { model: m.name.split('@')[0]!, modelVersionId: String(m.versionId) };
+      } catch (err) {
+        if ([5, 3].includes(Number((err as { code?: unknown }).code))) return undefined; // NOT_FOUND, INVALID_ARGUMENT
+        throw err;
+      }
+    },
+
+    async findEndpoint(model) {
+      const [list] = await endpoints.listEndpoints({ parent, filter: `labels.${MODEL_LABEL}="${model}"` }, { autoPaginate: true });
+      // Filter again: a server may ignore the filter, and an endpoint named after the model counts too.
+      const mine = list.filter((e) => e.labels?.[MODEL_LABEL] === model || e.name === `${parent}/endpoints/${model}`);
+      mine.sort((a, b) => String(a.name).localeCompare(String(b.name)));
+      return mine[0]?.name ?? undefined;
+    },
+
+    async createEndpoint(model) {
+      try {
+        const [op] = await endpoints.createEndpoint({
+          parent,
+          endpointId: model,
+          endpoint: { displayName: model, labels: { [MODEL_LABEL]: model } },
+        });
+        const [endpoint] = await op.promise();
+        return requireName(endpoint.name);
+      } catch (err) {
+        // The deterministic id makes a second create fail instead of duplicating the endpoint.
+        if (Number((err as { code?: unknown }).code) === 6) return `${parent}/endpoints/${model}`;
+        throw err;
+      }
+    },
+
+    async getEndpoint(name): Promise<EndpointInfo> {
+      const [e] = await endpoints.getEndpoint({ name });
+      return {
+        name,
+        deployedModels: (e.deployedModels ?? []).map((d: IDeployedModel) => ({
+          id: String(d.id),
+          model: String(d.model ?? ''),
+          ...(d.modelVersionId ? { modelVersionId: String(d.modelVersionId) } : {}),
+          ...(d.displayName ? { displayName: d.displayName } : {}),
+        })),
+        trafficSplit: { ...(e.trafficSplit ?? {}) } as Record<string, number>,
+      };
+    },
+
+    async startDeploy(req: DeployRequest) {
+      const { spec } = req;
+      const [op] = await endpoints.deployModel({
+        endpoint: req.endpoint,
+        deployedModel: {
+          model: req.model,
+          displayName: req.displayName,
+          dedicatedResources: {
+            machineSpec: {
+              machineType: spec.machineType,
+              ...(spec.acceleratorType ? { acceleratorType: spec.acceleratorType as never, acceleratorCount: spec.acceleratorCount ?? 1 } : {}),
+            },
+            minReplicaCount: spec.minReplicaCount,
+            maxReplicaCount: spec.maxReplicaCount ?? spec.minReplicaCount,
+            autoscalingMetricSpecs: [
+              {
+                metricName: isAccelerated(spec)
+                  ? 'aiplatform.googleapis.com/prediction/online/accelerator/duty_cycle'
+                  : 'aiplatform.googleapis.com/prediction/online/cpu/utilization',
+                target: spec.autoscalingTargetPercent,
+              },
+            ],
+          },
+        },
+        trafficSplit: req.trafficSplit,
+      });
+      return requireName(op.name);
+    },
+
+    async checkDeploy(name) {
+      const op = await endpoints.checkDeployModelProgress(name);
+      return status(op, (r: protos.google.cloud.aiplatform.v1.IDeployModelResponse) => ({ deployedModelId: String(r.deployedModel?.id ?? '') }));
+    },
+
+    async setTraffic(endpoint, split) {
+      await endpoints.updateEndpoint({ endpoint: { name: endpoint, trafficSplit: split }, updateMask: { paths: ['traffic_split'] } });
+    },
+
+    async startUndeploy(endpoint, deployedModelId, split) {
+      const [op] = await endpoints.undeployModel({ endpoint, deployedModelId, ...(split ? { trafficSplit: split } : {}) });
+      return requireName(op.name);
+    },
+
+    async checkUndeploy(name) {
+      const op = await endpoints.checkUndeployModelProgress(name);
+      return status(op, () => null);
+    },
+  };
+}
+
+interface OperationLike<R> {
+  done?: boolean | null;
+  error?: { code?: number | null; message?: string | null } | null;
+  result?: R | null;
+}
+
+function status<R, T>(op: OperationLike<R>, map: (r: R) => T): OperationStatus<T> {
+  if (!op.done) return { done: false };
+  if (op.error) return { done: true, error: `Vertex AI operation failed (code ${op.error.code ?? '?'}): ${op.error.message ?? 'no message'}` };
+  return { done: true, result: map((op.result ?? {}) as R) };
+}
+
+function requireName(name: string | null | undefined): string {
+  if (!name) throw new Error('Vertex AI returned no resource or operation name');
+  return name;
+}

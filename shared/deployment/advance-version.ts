@@ -1,0 +1,158 @@
+import type { DeploySpec } from './core/deploy-spec';
+import type { VersionRecord } from './core/records';
+import { canarySplit, replaceSplit, type TrafficSplit } from './core/traffic';
+import { retrying, type DeploymentContext } from './context';
+import { ensureEndpoint } from './ensure-endpoint';
+import { fail, recordChange } from './record-change';
+import { retireIdleVersions } from './retire-versions';
+import { syncTraffic } from './traffic-sync';
+
+export interface AdvanceOptions {
+  /** how long to wait here for UploadModel before leaving it to the reconciler (0: check once) */
+  waitForUploadMs: number;
+  pollIntervalMs: number;
+}
+
+const MODEL_LABEL_VALUE = /[^a-z0-9_-]+/g;
+
+/**
+ * Moves a version as far as it can go now: REGISTERING (start or check UploadModel, then
+ * ensure the endpoint and start DeployModel) -> DEPLOYING (check DeployModel) -> DEPLOYED
+ * (retire versions left without traffic), and finishes pending undeploys. Never waits for a
+ * deploy: those take longer than any function may run.
+ */
+export async function advanceVersion(ctx: DeploymentContext, start: VersionRecord, holder: string, opts: AdvanceOptions): Promise<VersionRecord> {
+  let rec = start;
+  const deadline = ctx.clock.now().getTime() + opts.waitForUploadMs;
+  for (;;) {
+    if (rec.state === 'REGISTERING') {
+      if (!rec.operation) rec = await startUpload(ctx, rec, holder);
+      if (rec.state !== 'REGISTERING') continue;
+      const op = rec.operation!;
+      const status = await retrying(ctx, 'vertex.checkUpload', () => ctx.vertex.checkUpload(op.name));
+      if (!status.done) {
+        if (ctx.clock.now().getTime() + opts.pollIntervalMs > deadline) return rec;
+        await ctx.clock.sleep(opts.pollIntervalMs);
+        continue;
+      }
+      if ('error' in status) return fail(ctx, rec, holder, `UploadModel failed: ${status.error}`);
+      const vertexModel = await retrying(ctx, 'firestore.recordVertexModel', () => ctx.store.recordVertexModel(rec.model, status.result.model, ctx.clock.now()));
+      rec = await recordChange(ctx, rec, holder, { patch: { vertexModel, vertexModelVersionId: status.result.modelVersionId, operation: null } });
+      rec = await startDeploy(ctx, rec, holder, 'release');
+      continue;
+    }
+    if (rec.state === 'DEPLOYING') {
+      if (!rec.operation) {
+        rec = await startDeploy(ctx, rec, holder, rec.deployPurpose ?? 'release');
+        if (rec.state !== 'DEPLOYING' || !rec.operation) continue;
+      }
+      const op = rec.operation;
+      const status = await retrying(ctx, 'vertex.checkDeploy', () => ctx.vertex.checkDeploy(op.name));
+      if (!status.done) return rec;
+      if ('error' in status) return fail(ctx, rec, holder, `DeployModel failed: ${status.error}`);
+      return finishDeploy(ctx, rec, holder, status.result.deployedModelId);
+    }
+    if (rec.state === 'DEPLOYED' && rec.operation?.kind === 'undeploy') {
+      const op = rec.operation;
+      const status = await retrying(ctx, 'vertex.checkUndeploy', () => ctx.vertex.checkUndeploy(op.name));
+      if (!status.done) return rec;
+      if ('error' in status) {
+        ctx.log.error('UndeployModel failed; the version stays deployed without traffic', { model: rec.model, version: rec.version, error: status.error });
+        return recordChange(ctx, rec, holder, { patch: { operation: null, error: `UndeployModel failed: ${status.error}` } });
+      }
+      const to = rec.retireAs ?? 'SUPERSEDED';
+      return recordChange(ctx, rec, holder, { to, reason: to === 'SUPERSEDED' ? 'a newer version took its traffic' : 'rolled back away from it', patch: { operation: null, trafficPercent: 0 } });
+    }
+    return rec;
+  }
+}
+
+async function startUpload(ctx: DeploymentContext, rec: VersionRecord, holder: string): Promise<VersionRecord> {
+  const modelRec = await retrying(ctx, 'firestore.getModel', () => ctx.store.getModel(rec.model));
+  let parentModel = modelRec?.vertexModel;
+  if (parentModel) {
+    // A previous attempt may have uploaded and died before recording the operation.
+    const existing = await retrying(ctx, 'vertex.findVersion', () => ctx.vertex.findVersionByAlias(parentModel!, rec.versionAlias));
+    if (existing) {
+      ctx.log.warn('found this version already registered; not uploading again', { model: rec.model, version: rec.version, vertexModel: existing.model, vertexModelVersionId: existing.modelVersionId });
+      rec = await recordChange(ctx, rec, holder, { patch: { vertexModel: existing.model, vertexModelVersionId: existing.modelVersionId } });
+      return startDeploy(ctx, rec, holder, 'release');
+    }
+  }
+  const request = (parent: string | undefined) => ({
+    modelId: rec.model,
+    ...(parent ? { parentModel: parent } : {}),
+    displayName: String(rec.spec?.displayName ?? rec.model),
+    description: `dropship: ${rec.artifactUri} (saved_model.pb generation ${rec.savedModelGeneration ?? 'unknown'})`,
+    artifactUri: rec.artifactUri,
+    imageUri: rec.containerImageUri!,
+    versionAlias: rec.versionAlias,
+    labels: {
+      'dropship-model': rec.model,
+      'dropship-version': labelValue(rec.version),
+      'dropship-generation': labelValue(rec.savedModelGeneration ?? 'unknown'),
+    },
+  });
+  let name: string;
+  try {
+    name = await retrying(ctx, 'vertex.uploadModel', () => ctx.vertex.startUpload(request(parentModel)));
+  } catch (err) {
+    // Someone registered the model's first version meanwhile: this one becomes a new version of it.
+    if (parentModel || Number((err as { code?: unknown }).code) !== 6) throw err;
+    parentModel = ctx.vertex.modelName(rec.model);
+    name = await retrying(ctx, 'vertex.uploadModel', () => ctx.vertex.startUpload(request(parentModel)));
+  }
+  ctx.log.info('UploadModel started', { model: rec.model, version: rec.version, operation: name, parentModel });
+  return recordChange(ctx, rec, holder, { patch: { operation: { kind: 'upload', name, startedAt: ctx.clock.now().toISOString() } } });
+}
+
+/** Starts DeployModel for a registered version (a new release, or a rollback to it). */
+export async function startDeploy(ctx: DeploymentContext, rec: VersionRecord, holder: string, purpose: 'release' | 'rollback', split?: TrafficSplit): Promise<VersionRecord> {
+  const endpoint = await ensureEndpoint(ctx, rec.model, holder);
+  const info = await retrying(ctx, 'vertex.getEndpoint', () => ctx.vertex.getEndpoint(endpoint));
+  const already = info.deployedModels.find((d) => d.modelVersionId === rec.vertexModelVersionId && d.model.split('@')[0] === rec.vertexModel);
+  const to = rec.state === 'DEPLOYING' ? undefined : 'DEPLOYING';
+  if (already) {
+    // A previous attempt's DeployModel went through; adopt it rather than deploy twice.
+    rec = await recordChange(ctx, rec, holder, { to, reason: 'found already deployed', patch: { endpoint, operation: null } });
+    return finishDeploy(ctx, rec, holder, already.id);
+  }
+  const trafficSplit = split ?? rec.deployTrafficSplit ?? splitFor(rec.traffic, info.trafficSplit);
+  const name = await retrying(ctx, 'vertex.deployModel', () =>
+    ctx.vertex.startDeploy({
+      endpoint,
+      model: `${rec.vertexModel}@${rec.vertexModelVersionId}`,
+      displayName: rec.version,
+      spec: rec.spec as DeploySpec,
+      trafficSplit,
+    }),
+  );
+  ctx.log.info('DeployModel started', { model: rec.model, version: rec.version, operation: name, trafficSplit, deployModelIssuedAt: ctx.clock.now().toISOString() });
+  return recordChange(ctx, rec, holder, {
+    to,
+    reason: purpose === 'rollback' ? 'rollback' : undefined,
+    patch: { endpoint, deployPurpose: purpose, deployTrafficSplit: trafficSplit, operation: { kind: 'deploy', name, startedAt: ctx.clock.now().toISOString() }, error: null },
+  });
+}
+
+async function finishDeploy(ctx: DeploymentContext, rec: VersionRecord, holder: string, deployedModelId: string): Promise<VersionRecord> {
+  const before = (await retrying(ctx, 'firestore.getModel', () => ctx.store.getModel(rec.model)))?.traffic;
+  rec = await recordChange(ctx, rec, holder, { patch: { deployedModelId, operation: null } });
+  const view = await syncTraffic(ctx, rec.model, rec.endpoint!, before);
+  rec = await recordChange(ctx, rec, holder, {
+    to: 'DEPLOYED',
+    reason: `serving ${view.byVersion[rec.version] ?? 0}% of traffic`,
+    patch: { trafficPercent: view.byVersion[rec.version] ?? 0 },
+  });
+  await retireIdleVersions(ctx, rec.model, rec.endpoint!, rec.deployPurpose === 'rollback' ? 'UNDEPLOYED' : 'SUPERSEDED');
+  return rec;
+}
+
+function splitFor(traffic: string, current: TrafficSplit): TrafficSplit {
+  const canary = /^canary:(\d+)$/.exec(traffic);
+  return canary ? canarySplit(current, Number(canary[1])) : replaceSplit();
+}
+
+function labelValue(s: string): string {
+  return s.toLowerCase().replace(MODEL_LABEL_VALUE, '-').slice(0, 63);
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+/**
+ * deploy.json: how a version is served. Every field is optional; defaults are Vertex AI's
+ * own (n1-standard-2, one replica, 60% CPU target) with `replace` traffic.
+ */
+const traffic = z
+  .string()
+  .regex(/^(replace|canary:([1-9]|[1-9][0-9]))$/, "traffic must be 'replace' or 'canary:<1-99>'")
+  .transform((s): TrafficStrategy => (s === 'replace' ? { kind: 'replace' } : { kind: 'canary', percent: Number(s.slice(7)) }));
+
+export type TrafficStrategy = { kind: 'replace' } | { kind: 'canary'; percent: number };
+
+export const deploySpecSchema = z
+  .strictObject({
+    displayName: z.string().min(1).max(128).optional(),
+    machineType: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)+$/, 'a machine type such as n1-standard-4').default('n1-standard-2'),
+    acceleratorType: z
+      .string()
+      .regex(/^[A-Z0-9_]+$/, 'an AcceleratorType enum name such as NVIDIA_TESLA_T4')
+      .refine((v) => v !== 'ACCELERATOR_TYPE_UNSPECIFIED', 'name an accelerator or leave acceleratorType out')
+      .optional(),
+    acceleratorCount: z.number().int().min(1).max(16).optional(),
+    minReplicaCount: z.number().int().min(1, 'minReplicaCount must be at least 1 (Vertex AI v1 cannot scale to zero)').default(1),
+    maxReplicaCount: z.number().int().min(1).optional(),
+    autoscalingTargetPercent: z.number().int().min(1).max(100).default(60),
+    traffic: traffic.default({ kind: 'replace' }),
+    containerImageUri: z.string().regex(/^[a-z0-9.-]+(:\d+)?\/\S+$/, 'a container image URI such as us-docker.pkg.dev/p/r/image:tag').optional(),
+  })
+  .superRefine((spec, ctx) => {
+    if (spec.maxReplicaCount !== undefined && spec.maxReplicaCount < spec.minReplicaCount) {
+      ctx.addIssue({ code: 'custom', path: ['maxReplicaCount'], message: `maxReplicaCount (${spec.maxReplicaCount}) is below minReplicaCount (${spec.minReplicaCount})` });
+    }
+    if (spec.acceleratorCount !== undefined && spec.acceleratorType === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['acceleratorCount'], message: 'acceleratorCount needs acceleratorType' });
+    }
+  });
+
+export type DeploySpec = z.output<typeof deploySpecSchema>;
+
+export type SpecResult = { ok: true; spec: DeploySpec } | { ok: false; reason: string };
+
+export const DEFAULT_SPEC: DeploySpec = deploySpecSchema.parse({});
+
+/** Parses deploy.json text (undefined when the folder has none) into a spec or a readable reason. */
+export function parseDeploySpec(text: string | undefined): SpecResult {
+  if (text === undefined) return { ok: true, spec: DEFAULT_SPEC };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, reason: `deploy.json is not valid JSON: ${(err as Error).message}` };
+  }
+  const result = deploySpecSchema.safeParse(json);
+  if (result.success) return { ok: true, spec: result.data };
+  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  return { ok: false, reason: `deploy.json is invalid: ${problems.join('; ')}` };
+}
+
+export function isAccelerated(spec: DeploySpec): boolean {
+  return spec.acceleratorType !== undefined;
+}
+
+export function trafficLabel(t: TrafficStrategy): string {
+  return t.kind === 'replace' ? 'replace' : `canary:${t.percent}`;
+}

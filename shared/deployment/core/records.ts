@@ -1,0 +1,62 @@
+import type { HistoryEntry, VersionState } from './state-machine';
+
+/** A Vertex long-running operation we started and someone polls later, by name. */
+export interface PendingOperation {
+  kind: 'upload' | 'deploy' | 'undeploy';
+  name: string;
+  startedAt: string;
+}
+
+/** models/{model}/versions/{version} */
+export interface VersionRecord {
+  model: string;
+  version: string;
+  state: VersionState;
+  history: HistoryEntry[];
+  /** gs://bucket/model/version/ : the folder that holds saved_model.pb */
+  artifactUri: string;
+  /** idempotency key of the event that claimed the version: bucket/name#generation */
+  claimedBy: string;
+  savedModelGeneration?: string;
+  versionAlias: string;
+  /** `replace` or `canary:<p>` */
+  traffic: string;
+  /** why this deploy happens: a new version, or a rollback to this version */
+  deployPurpose?: 'release' | 'rollback';
+  /** the state a deployed version ends in once its pending undeploy finishes */
+  retireAs?: 'SUPERSEDED' | 'UNDEPLOYED';
+  /** deploy.json as parsed (defaults applied) */
+  spec?: Record<string, unknown>;
+  containerImageUri?: string;
+  tensorflowVersion?: string;
+  vertexModel?: string;
+  vertexModelVersionId?: string;
+  endpoint?: string;
+  deployedModelId?: string;
+  trafficPercent?: number;
+  /** the traffic split (deployedModelId -> percent, "0" = this one) to deploy with */
+  deployTrafficSplit?: Record<string, number>;
+  operation?: PendingOperation | null;
+  error?: string | null;
+  lease?: { holder: string; until: string } | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** models/{model} */
+export interface ModelRecord {
+  model: string;
+  /** projects/.../models/ID once the first version is registered */
+  vertexModel?: string;
+  /** projects/.../endpoints/ID once created */
+  endpoint?: string;
+  /** version -> percent now, and before the last traffic change (what rollback restores) */
+  traffic?: Record<string, number>;
+  previousTraffic?: Record<string, number>;
+  endpointLease?: { holder: string; until: string } | null;
+  updatedAt: string;
+}
+
+export function versionKey(model: string, version: string): string {
+  return `${model}/${version}`;
+}

@@ -1,0 +1,48 @@
+import { readSavedModel } from '#shared/savedmodel/read-saved-model';
+import { checkSignature, REFERENCE_SIGNATURE, type ExpectedSignature } from '#shared/savedmodel/signature-check';
+import { chooseContainerImage } from './core/container-image';
+import { isAccelerated, parseDeploySpec, type DeploySpec } from './core/deploy-spec';
+
+export type { ExpectedSignature };
+
+export type Validation =
+  | { ok: true; spec: DeploySpec; tensorflowVersion: string; containerImageUri: string; notes: string[] }
+  | { ok: false; reason: string };
+
+/**
+ * Everything that decides whether a version may reach Vertex AI, on bytes already read:
+ * the SavedModel parses, has a `serve` graph with the expected signature, deploy.json is valid,
+ * and a serving image exists for it. Each reason says what to fix.
+ */
+export function validateVersion(input: {
+  savedModel: Uint8Array;
+  deployJson: string | undefined;
+  expected?: ExpectedSignature;
+  location: string;
+}): Validation {
+  const parsedSpec = parseDeploySpec(input.deployJson);
+  if (!parsedSpec.ok) return { ok: false, reason: parsedSpec.reason };
+  const spec = parsedSpec.spec;
+
+  let info: ReturnType<typeof readSavedModel>;
+  try {
+    info = readSavedModel(input.savedModel);
+  } catch (err) {
+    return { ok: false, reason: `saved_model.pb is not a readable SavedModel (${(err as Error).message}): re-export it with tf.saved_model.save and upload it again` };
+  }
+  const mismatches = checkSignature(info, input.expected ?? REFERENCE_SIGNATURE);
+  if (mismatches.length > 0) {
+    return { ok: false, reason: `the SavedModel's serving signature does not match the contract: ${mismatches.join('; ')}` };
+  }
+  const graph = info.metaGraphs.find((g) => g.tags.includes('serve')) ?? info.metaGraphs[0];
+  const tensorflowVersion = graph?.tensorflowVersion ?? '';
+  const notes: string[] = [];
+  let containerImageUri = spec.containerImageUri;
+  if (!containerImageUri) {
+    const image = chooseContainerImage({ tensorflowVersion, accelerated: isAccelerated(spec), location: input.location });
+    if (!image.ok) return { ok: false, reason: image.reason };
+    containerImageUri = image.imageUri;
+    if (image.note) notes.push(image.note);
+  }
+  return { ok: true, spec, tensorflowVersion, containerImageUri, notes };
+}
