@@ -1,0 +1,102 @@
+import { existsSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { Command } from 'commander';
+import { CommandFailed, UsageError } from './cli-errors';
+import { MODEL_NAME } from './check-model-folder';
+import { followJob } from './follow-job';
+import { countResults, type JobCounts } from './job-progress';
+import { listFiles, type LocalFile } from './list-files';
+import { positiveInt, runCommand } from './run-command';
+import { addTargetOptions, resolveTarget, type Target, type TargetFlags } from './target';
+import { uploadFiles } from './upload-files';
+
+/** Job names become the first folder of object names and a Firestore document id. */
+export const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+interface LabelFlags extends TargetFlags {
+  job: string;
+  model?: string;
+  wait?: boolean;
+  timeout: number;
+  json?: boolean;
+}
+
+export function main(argv: string[]): Promise<number> {
+  const program = addTargetOptions(
+    new Command('dropship label')
+      .description('upload images to the images bucket under <job>/ and follow the job')
+      .argument('<paths...>', 'image files and folders (folders are uploaded with their sub-folders)')
+      .requiredOption('--job <name>', 'the job: letters, digits, ".", "_" and "-"')
+      .option('--model <name>', 'the model whose endpoint labels the job (written to <job>/_job.json); default: the pipeline\'s default model')
+      .option('--wait', 'follow the job until every uploaded image has a result; exit 1 if any is an ERROR')
+      .option('--timeout <seconds>', 'with --wait: give up after this long', positiveInt('--timeout'), 3600)
+      .option('--json', 'print the final counts as JSON on stdout'),
+  ).action(async (paths: string[], flags: LabelFlags) => {
+    const uploads = planUploads(paths, flags);
+    const target = await resolveTarget(flags);
+    try {
+      const counts = await label(target, uploads, flags);
+      if (flags.json) process.stdout.write(JSON.stringify({ job: flags.job, uploaded: uploads.length, ...counts }) + '\n');
+      if (counts && counts.error > 0) {
+        throw new CommandFailed(`${counts.error} of ${counts.ok + counts.error} images of job ${flags.job} got ERROR results: see \`dropship results ${flags.job}\``);
+      }
+    } finally {
+      await target.close();
+    }
+  });
+  return runCommand(program, argv);
+}
+
+export interface PlannedUpload extends LocalFile {
+  /** object name under the job folder */
+  name: string;
+}
+
+/** Files to upload and their names under <job>/; bad names and missing paths are usage errors. */
+export function planUploads(paths: string[], flags: { job: string; model?: string }): PlannedUpload[] {
+  if (!JOB_NAME.test(flags.job)) throw new UsageError(`--job '${flags.job}' is not a job name: letters, digits, '.', '_' and '-'`);
+  if (flags.model !== undefined && !MODEL_NAME.test(flags.model)) {
+    throw new UsageError(`--model '${flags.model}' is not a model name: lowercase letters, digits and hyphens, starting with a letter`);
+  }
+  const out: PlannedUpload[] = [];
+  const seen = new Map<string, string>();
+  for (const p of paths) {
+    const abs = resolve(p);
+    if (!existsSync(abs)) throw new UsageError(`no such file or folder: ${p}`);
+    const files: PlannedUpload[] = statSync(abs).isDirectory()
+      ? listFiles(abs).map((f) => ({ ...f, name: `${flags.job}/${f.relative}` }))
+      : [{ path: abs, relative: basename(abs), size: statSync(abs).size, name: `${flags.job}/${basename(abs)}` }];
+    for (const f of files) {
+      const other = seen.get(f.name);
+      if (other) throw new UsageError(`${f.path} and ${other} would both be uploaded as ${f.name}`);
+      seen.set(f.name, f.path);
+      out.push(f);
+    }
+  }
+  if (out.length === 0) throw new UsageError(`nothing to label in ${paths.join(', ')}`);
+  return out;
+}
+
+/** Uploads (with `_job.json` first when a model is named) and, with `wait`, follows the job. */
+export async function label(
+  target: Target,
+  uploads: PlannedUpload[],
+  opts: { job: string; model?: string; wait?: boolean; timeout?: number; quiet?: boolean },
+): Promise<JobCounts | undefined> {
+  const bucket = target.storage().bucket(target.bucket('images'));
+  const before = opts.wait ? await countResults(target.firestore(), opts.job) : { ok: 0, error: 0 };
+  if (opts.model) {
+    // Intake reads the job's model from _job.json: it must be there before the first image.
+    await bucket.file(`${opts.job}/_job.json`).save(JSON.stringify({ model: opts.model }), { resumable: false, contentType: 'application/json' });
+  }
+  if (!opts.quiet) process.stderr.write(`uploading ${uploads.length} files to gs://${bucket.name}/${opts.job}/\n`);
+  await uploadFiles(bucket, { files: uploads, destination: (f) => (f as PlannedUpload).name }, { label: 'upload', quiet: opts.quiet });
+  if (!opts.wait) {
+    if (!opts.quiet) process.stderr.write(`uploaded; read results with \`dropship results ${opts.job} --follow\`\n`);
+    return undefined;
+  }
+  const expected = before.ok + before.error + uploads.length;
+  const counts = await followJob(target.firestore(), opts.job, expected, { timeoutMs: (opts.timeout ?? 3600) * 1000, quiet: opts.quiet });
+  if (!opts.quiet) process.stderr.write(`job ${opts.job}: ${counts.ok} OK, ${counts.error} ERROR\n`);
+  return counts;
+}

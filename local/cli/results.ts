@@ -1,0 +1,106 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { Command, Option } from 'commander';
+import type { DocumentData, Firestore } from '@google-cloud/firestore';
+import { CommandFailed, UsageError } from './cli-errors';
+import { JOB_NAME } from './label';
+import { csvHeader, formatLine, type ResultFormat, type ResultRow } from './result-format';
+import { positiveInt, runCommand } from './run-command';
+import { addTargetOptions, resolveTarget, type TargetFlags } from './target';
+
+interface ResultsFlags extends TargetFlags {
+  json?: boolean;
+  follow?: boolean;
+  format?: 'csv' | 'jsonl';
+  out?: string;
+  count?: number;
+}
+
+export function main(argv: string[]): Promise<number> {
+  const program = addTargetOptions(
+    new Command('dropship results')
+      .description("print a job's results (jobs/<job>/results in Firestore); --follow streams them as they land")
+      .argument('<job>', 'the job')
+      .option('--json', 'a JSON array of every result (with --follow: one JSON object per line)')
+      .option('--follow', 'keep printing results as they land, until the job completes, --count results are in, or Ctrl-C')
+      .addOption(new Option('--format <format>', 'csv or jsonl instead of a table').choices(['csv', 'jsonl']))
+      .option('--out <file>', 'write to this file instead of stdout')
+      .option('--count <n>', 'with --follow: stop once the job has this many results', positiveInt('--count')),
+  ).action(async (job: string, flags: ResultsFlags) => {
+    if (!JOB_NAME.test(job)) throw new UsageError(`'${job}' is not a job name`);
+    if (flags.json && flags.format) throw new UsageError('--json and --format are alternatives: pick one');
+    const target = await resolveTarget(flags);
+    const out: NodeJS.WritableStream = flags.out ? createWriteStream(flags.out) : process.stdout;
+    try {
+      const firestore = target.firestore();
+      const format: ResultFormat = flags.format ?? (flags.json ? 'jsonl' : 'table');
+      if (format === 'csv') out.write(csvHeader());
+      if (flags.follow) {
+        await followResults(firestore, job, (r) => out.write(formatLine(format, r)), flags.count);
+      } else {
+        const rows = await readResults(firestore, job);
+        if (flags.json) out.write(JSON.stringify(rows, null, 2) + '\n');
+        else for (const r of rows) out.write(formatLine(format, r));
+      }
+    } finally {
+      if (flags.out) await new Promise<void>((r) => (out as WriteStream).end(() => r()));
+      await target.close();
+    }
+  });
+  return runCommand(program, argv);
+}
+
+function toRow(id: string, data: DocumentData): ResultRow {
+  const row: ResultRow = { id, ...data };
+  // Internal bookkeeping of the pipeline, not part of a result.
+  for (const k of Object.keys(row)) if (k.startsWith('_') || k === 'publish' || k === 'lease') delete row[k];
+  return row;
+}
+
+export async function readResults(firestore: Firestore, job: string): Promise<ResultRow[]> {
+  const jobRef = firestore.collection('jobs').doc(job);
+  const [jobSnap, results] = await Promise.all([jobRef.get(), jobRef.collection('results').get()]);
+  if (!jobSnap.exists && results.empty) throw new CommandFailed(`no job ${job}`);
+  return results.docs.map((d) => toRow(d.id, d.data())).sort((a, b) => String(a.imageUri).localeCompare(String(b.imageUri)));
+}
+
+/**
+ * Streams results as they are written, from a Firestore listener (results already there come
+ * first). Ends when the job says COMPLETED and every counted result has been seen, or when
+ * `count` results are in; otherwise runs until interrupted.
+ */
+export function followResults(firestore: Firestore, job: string, emit: (r: ResultRow) => void, count?: number): Promise<void> {
+  const jobRef = firestore.collection('jobs').doc(job);
+  const seen = new Set<string>();
+  let completedTotal: number | undefined;
+  return new Promise<void>((resolve, reject) => {
+    const unsubs: Array<() => void> = [];
+    const finish = (err?: unknown) => {
+      unsubs.forEach((u) => u());
+      if (err) reject(err);
+      else resolve();
+    };
+    const check = () => {
+      if ((count !== undefined && seen.size >= count) || (completedTotal !== undefined && seen.size >= completedTotal)) finish();
+    };
+    unsubs.push(
+      jobRef.collection('results').onSnapshot((snap) => {
+        for (const change of snap.docChanges()) {
+          if (change.type === 'removed' || seen.has(change.doc.id)) continue;
+          seen.add(change.doc.id);
+          emit(toRow(change.doc.id, change.doc.data()));
+        }
+        check();
+      }, finish),
+    );
+    unsubs.push(
+      jobRef.onSnapshot((snap) => {
+        const data = snap.data() as { state?: string; counts?: { ok?: number; error?: number }; total?: number } | undefined;
+        if (data?.state === 'COMPLETED') completedTotal = data.total ?? (data.counts?.ok ?? 0) + (data.counts?.error ?? 0);
+        check();
+      }, finish),
+    );
+    const stop = () => finish();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,78 @@
+import { Command } from 'commander';
+import type { Firestore } from '@google-cloud/firestore';
+import type { ModelRecord, VersionRecord } from '#shared/deployment/core/records';
+import { CommandFailed, UsageError } from './cli-errors';
+import { MODEL_NAME } from './check-model-folder';
+import { runCommand } from './run-command';
+import { addTargetOptions, resolveTarget, type TargetFlags } from './target';
+
+interface StatusFlags extends TargetFlags {
+  json?: boolean;
+}
+
+export interface ModelStatus {
+  model: string;
+  endpoint: string | null;
+  vertexModel: string | null;
+  traffic: Record<string, number>;
+  versions: Array<Omit<VersionRecord, 'lease'>>;
+}
+
+export function main(argv: string[]): Promise<number> {
+  const program = addTargetOptions(
+    new Command('dropship status')
+      .description('the deployment state of every model, or of one, with its versions and traffic')
+      .argument('[model]', 'one model')
+      .option('--json', 'print JSON on stdout'),
+  ).action(async (model: string | undefined, flags: StatusFlags) => {
+    if (model !== undefined && !MODEL_NAME.test(model)) throw new UsageError(`'${model}' is not a model name`);
+    const target = await resolveTarget(flags);
+    try {
+      const models = await readStatus(target.firestore(), model);
+      if (model && models.length === 0) throw new CommandFailed(`no model ${model}: nothing was deployed under that name`);
+      process.stdout.write(flags.json ? JSON.stringify(model ? models[0] : models, null, 2) + '\n' : renderStatus(models));
+    } finally {
+      await target.close();
+    }
+  });
+  return runCommand(program, argv);
+}
+
+export async function readStatus(firestore: Firestore, only?: string): Promise<ModelStatus[]> {
+  const models = firestore.collection('models');
+  // A model's versions may exist before models/{model} does (it is written at registration).
+  const names = only ? [only] : (await models.listDocuments()).map((d) => d.id).sort();
+  const out: ModelStatus[] = [];
+  for (const name of names) {
+    const [modelSnap, versionsSnap] = await Promise.all([models.doc(name).get(), models.doc(name).collection('versions').get()]);
+    if (!modelSnap.exists && versionsSnap.empty) continue;
+    const rec = (modelSnap.data() ?? {}) as Partial<ModelRecord>;
+    out.push({
+      model: name,
+      endpoint: rec.endpoint ?? null,
+      vertexModel: rec.vertexModel ?? null,
+      traffic: rec.traffic ?? {},
+      versions: versionsSnap.docs
+        .map((d) => {
+          const { lease: _lease, ...v } = d.data() as VersionRecord;
+          return v;
+        })
+        .sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt))),
+    });
+  }
+  return out;
+}
+
+export function renderStatus(models: ModelStatus[]): string {
+  if (models.length === 0) return 'no models yet: deploy one with `dropship deploy DIR --model M --version V --wait`\n';
+  const lines: string[] = [];
+  for (const m of models) {
+    lines.push(`${m.model}  endpoint: ${m.endpoint ?? '(none yet)'}`);
+    for (const v of m.versions) {
+      const traffic = m.traffic[v.version] ?? v.trafficPercent;
+      const extra = v.state === 'FAILED' ? `  ${v.error ?? ''}` : v.deployedModelId ? `  deployed model ${v.deployedModelId}` : '';
+      lines.push(`  ${v.version.padEnd(12)} ${v.state.padEnd(11)} ${traffic !== undefined ? `${traffic}%`.padStart(4) : '   -'}  ${v.traffic}  ${v.updatedAt}${extra}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,144 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PubSub } from '@google-cloud/pubsub';
+import { Storage } from '@google-cloud/storage';
+import { startPubsubEmulator, type RunningEmulator } from '#local/emulators/gcloud-emulators';
+import { startStorageEmulator, type StorageEmulator } from '#local/storage-emulator/start';
+import { startVertexEmulator, type VertexEmulator } from '#local/vertex-emulator/start';
+import type { ServedFunction } from '#local/functions-host/serve-function';
+import { TOPOLOGY } from '#shared/topology';
+import { startControlServer } from './control-server';
+import { createTopology } from './create-topology';
+import { functionEnv } from './function-env';
+import { LOCAL_BUCKETS, LOCAL_PROJECT, LOCAL_REGION } from './local-names';
+import { startPersistentFirestore, type PersistentFirestore } from './persistent-firestore';
+import { startScheduleTimers } from './reconcile-timer';
+import { serveFunctions } from './serve-functions';
+import { removeStackFile, writeStackFile, type StackInfo } from './stack-file';
+
+export interface StackOptions {
+  dataDir: string;
+  /** how long the Vertex AI emulator's operations (deploys) take; short locally */
+  lroDelayMs: number;
+  /** how often the reconciler's schedule ticks */
+  scheduleEveryMs: number;
+  /** progress lines for the person watching */
+  say: (line: string) => void;
+}
+
+export interface RunningStack {
+  readonly info: StackInfo;
+  /** functions TOPOLOGY names whose code is not in functions/ (served nothing, triggers nothing) */
+  readonly missingFunctions: string[];
+  /** names of TOPOLOGY env variables the stack could not fill */
+  readonly unknownEnv: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the whole local stack: the gcloud Pub/Sub and Firestore emulators, the Storage and
+ * Vertex AI emulators, every function of TOPOLOGY, the topology itself, and the schedule
+ * timers; then writes <data>/stack.json. If any step fails, what was started is stopped.
+ */
+export async function startStack(opts: StackOptions): Promise<RunningStack> {
+  const startedAt = new Date().toISOString();
+  const dir = (name: string) => {
+    const d = join(opts.dataDir, name);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+  const logDir = dir('logs');
+  const stoppers: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stoppers.splice(0).reverse()) {
+      await stop().catch((err: unknown) => opts.say(`while stopping: ${(err as Error).message}`));
+    }
+  };
+  try {
+    opts.say('starting the Pub/Sub, Firestore, Storage and Vertex AI emulators...');
+    const storageDir = dir('storage');
+    const results = await Promise.allSettled([
+      startPubsubEmulator({ project: LOCAL_PROJECT, logDir, dataDir: dir('pubsub') }),
+      startPersistentFirestore({ dataDir: dir('firestore'), logDir, project: LOCAL_PROJECT }),
+      startStorageEmulator({ dataDir: storageDir }),
+      startVertexEmulator({ dataDir: dir('vertex'), restPort: 0, gcsRoot: storageDir, lroDelayMs: opts.lroDelayMs }),
+    ] as const);
+    const [pubsubR, firestoreR, storageR, vertexR] = results;
+    if (pubsubR.status === 'fulfilled') stoppers.push(() => pubsubR.value.process.stop());
+    if (firestoreR.status === 'fulfilled') {
+      stoppers.push(async () => {
+        await firestoreR.value.exportTo().catch((err: unknown) => opts.say(`could not save Firestore state: ${(err as Error).message}`));
+        await firestoreR.value.stop();
+      });
+    }
+    if (storageR.status === 'fulfilled') stoppers.push(() => storageR.value.stop());
+    if (vertexR.status === 'fulfilled') stoppers.push(() => vertexR.value.stop());
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const pubsubEmu = (pubsubR as PromiseFulfilledResult<RunningEmulator>).value;
+    const firestore = (firestoreR as PromiseFulfilledResult<PersistentFirestore>).value;
+    const storageEmu = (storageR as PromiseFulfilledResult<StorageEmulator>).value;
+    const vertex = (vertexR as PromiseFulfilledResult<VertexEmulator>).value;
+
+    const { env, unknown } = functionEnv({
+      project: LOCAL_PROJECT,
+      region: LOCAL_REGION,
+      pubsubEmulatorHost: pubsubEmu.hostPort,
+      firestoreEmulatorHost: firestore.hostPort,
+      storageUrl: storageEmu.url,
+      vertexEndpoint: vertex.endpoint,
+      buckets: LOCAL_BUCKETS,
+    });
+    // The functions run in this process and parse their configuration when they load.
+    Object.assign(process.env, env);
+
+    opts.say('serving the functions...');
+    const { served, missing } = await serveFunctions(TOPOLOGY.functions, LOCAL_PROJECT);
+    stoppers.push(() => Promise.all(served.map((s: ServedFunction) => s.close())).then(() => undefined));
+    const functionUrls = Object.fromEntries(served.map((s) => [s.name, s.url]));
+
+    opts.say('creating buckets, topics, subscriptions and triggers...');
+    const pubsub = new PubSub({ projectId: LOCAL_PROJECT });
+    stoppers.push(() => pubsub.close());
+    const storage = new Storage({ apiEndpoint: storageEmu.url, projectId: LOCAL_PROJECT });
+    await createTopology({
+      project: LOCAL_PROJECT,
+      pubsub,
+      storage,
+      notifications: storageEmu,
+      buckets: LOCAL_BUCKETS,
+      functionUrls,
+      topology: { ...TOPOLOGY, functions: TOPOLOGY.functions.filter((f) => !missing.includes(f.name)) },
+    });
+    const timers = startScheduleTimers(pubsub, opts.scheduleEveryMs);
+    stoppers.push(async () => timers.stop());
+
+    const control = await startControlServer();
+    stoppers.push(() => control.close());
+
+    const info: StackInfo = {
+      pid: process.pid,
+      processGroups: [pubsubEmu.process.pid, firestore.process.pid],
+      startedAt,
+      readyAt: new Date().toISOString(),
+      dataDir: opts.dataDir,
+      project: LOCAL_PROJECT,
+      region: LOCAL_REGION,
+      controlUrl: control.url,
+      pubsubEmulatorHost: pubsubEmu.hostPort,
+      firestoreEmulatorHost: firestore.hostPort,
+      storage: { url: storageEmu.url, dataDir: storageDir },
+      vertex: { endpoint: vertex.endpoint, ...(vertex.restPort ? { restPort: vertex.restPort } : {}) },
+      buckets: { ...LOCAL_BUCKETS },
+      topics: Object.fromEntries(TOPOLOGY.topics.map((t) => [t.name, t.name])),
+      functions: functionUrls,
+    };
+    writeStackFile(info);
+    stoppers.push(async () => removeStackFile(opts.dataDir, process.pid));
+    let stopping: Promise<void> | undefined;
+    return { info, missingFunctions: missing, unknownEnv: unknown, stop: () => (stopping ??= stopAll()) };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
