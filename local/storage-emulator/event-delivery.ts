@@ -1,0 +1,162 @@
+import { appendFile } from 'node:fs/promises';
+import type { Logger } from '#shared/logging/logger';
+import { errorMessage } from '#shared/errors';
+import type { BinaryCloudEvent } from './cloud-event';
+import { nextRetryDelay, type RetryPolicy } from './retry-backoff';
+
+/** Fault injection for tests of event consumers. */
+export interface DeliveryFaults {
+  /** deliver every event this many times (1 = once) */
+  duplicates?: number;
+  /** hold events for a short window and send them in random order */
+  shuffle?: boolean;
+}
+
+interface Attempt {
+  url: string;
+  event: BinaryCloudEvent;
+  copy: number;
+  failures: number;
+  firstAttemptAt: number;
+}
+
+const SHUFFLE_WINDOW_MS = 100;
+
+/**
+ * Pushes CloudEvents to subscriber URLs the way Eventarc does: at least once, concurrently, in
+ * no promised order. A non-2xx answer or a connection error is retried with exponential
+ * backoff and jitter, bounded by attempts and age; then the event is logged at ERROR and
+ * appended to the dead-letter file. Pending retries live in memory: they do not survive stop().
+ */
+export class EventDelivery {
+  private faults: Required<DeliveryFaults> = { duplicates: 1, shuffle: false };
+  private pending = 0;
+  private held: Attempt[] = [];
+  private holdTimer: NodeJS.Timeout | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly controllers = new Set<AbortController>();
+  private stopped = false;
+  private waiters: Array<() => void> = [];
+
+  constructor(
+    private readonly opts: { retry: RetryPolicy; deadLetterFile: string; logger: Logger; timeoutMs?: number },
+  ) {}
+
+  setFaults(f: DeliveryFaults): void {
+    this.faults = { duplicates: Math.max(1, Math.floor(f.duplicates ?? 1)), shuffle: !!f.shuffle };
+  }
+
+  send(url: string, event: BinaryCloudEvent): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    for (let copy = 0; copy < this.faults.duplicates; copy++) {
+      this.pending++;
+      const attempt: Attempt = { url, event, copy, failures: 0, firstAttemptAt: now };
+      if (this.faults.shuffle) this.hold(attempt);
+      else void this.attempt(attempt);
+    }
+  }
+
+  /** resolves once nothing is held, in flight or waiting for a retry */
+  idle(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  get busy(): boolean {
+    return this.pending > 0;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.holdTimer);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const c of this.controllers) c.abort();
+    this.pending = 0;
+    this.held = [];
+    this.settle();
+  }
+
+  private hold(a: Attempt): void {
+    this.held.push(a);
+    this.holdTimer ??= setTimeout(() => {
+      this.holdTimer = undefined;
+      const batch = shuffled(this.held);
+      this.held = [];
+      // staggered so that arrival order follows the shuffled order, not just racing requests
+      batch.forEach((b, i) => this.later(i * 2, () => void this.attempt(b)));
+    }, SHUFFLE_WINDOW_MS);
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private async attempt(a: Attempt): Promise<void> {
+    if (this.stopped) return;
+    const log = this.opts.logger.child({ eventId: a.event.id, eventType: a.event.type, bucket: a.event.bucket, object: a.event.name, url: a.url });
+    const controller = new AbortController();
+    this.controllers.add(controller);
+    const timeout = setTimeout(() => controller.abort(), this.opts.timeoutMs ?? 30_000);
+    let failure: string | undefined;
+    try {
+      const res = await fetch(a.url, { method: 'POST', headers: a.event.headers, body: a.event.body, signal: controller.signal });
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.status < 200 || res.status > 299) failure = `HTTP ${res.status}`;
+    } catch (err) {
+      failure = errorMessage((err as { cause?: unknown }).cause ?? err);
+    } finally {
+      clearTimeout(timeout);
+      this.controllers.delete(controller);
+    }
+    if (this.stopped) return;
+    if (failure === undefined) {
+      log.debug('event delivered', { attempt: a.failures + 1 });
+      return this.done();
+    }
+    a.failures++;
+    const delay = nextRetryDelay(a.failures, a.firstAttemptAt, Date.now(), this.opts.retry);
+    if (delay !== undefined) {
+      log.warn('event delivery failed; will retry', { attempt: a.failures, failure, retryInMs: Math.round(delay) });
+      this.later(delay, () => void this.attempt(a));
+      return;
+    }
+    log.error('event delivery gave up; dead-lettered', { attempts: a.failures, failure, deadLetterFile: this.opts.deadLetterFile });
+    const line = JSON.stringify({
+      deadLetteredAt: new Date().toISOString(),
+      url: a.url,
+      attempts: a.failures,
+      lastFailure: failure,
+      headers: a.event.headers,
+      data: JSON.parse(a.event.body) as unknown,
+    });
+    await appendFile(this.opts.deadLetterFile, line + '\n').catch((err: unknown) => log.error('could not write dead-letter file', { err }));
+    this.done();
+  }
+
+  private done(): void {
+    this.pending = Math.max(0, this.pending - 1);
+    this.settle();
+  }
+
+  private settle(): void {
+    if (this.pending > 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
