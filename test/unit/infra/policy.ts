@@ -339,50 +339,46 @@ export function checkEnvCoverage(cfg: TerraformConfig, reads: Record<string, Ite
 
 // ------------------------------------------------------------------- least privilege
 
-const FUNCTION_PROJECT_ROLES: Record<string, string> = {
-  'roles/aiplatform.user': '@google-cloud/aiplatform',
-  'roles/datastore.user': '@google-cloud/firestore',
-};
+/** The only project-level roles a function may hold: Vertex AI and Firestore have no narrower resource. */
+export const FUNCTION_PROJECT_ROLES = ['roles/aiplatform.user', 'roles/datastore.user'];
 
 /**
- * Each function's grants (local.function_access) match what its code touches: Vertex AI and
- * Firestore roles exactly when it imports those clients; bucket reads when it imports the
- * Storage client (and every bucket its env names); publishing on exactly the topics its env names.
+ * Each function's grants (local.function_access) are no wider than its wiring: project roles
+ * only from FUNCTION_PROJECT_ROLES; publishing on exactly the topics its env names; reading
+ * at least every bucket its env names. The IAM resources are generated from function_access.
  */
-export function checkLeastPrivilege(cfg: TerraformConfig, packagesByFunction: Record<string, Set<string>>): string[] {
+export function checkLeastPrivilege(cfg: TerraformConfig): string[] {
   const problems: string[] = [];
   const l = locals(cfg);
   const access = (isObject(l.function_access) ? l.function_access : {}) as Record<string, Record<string, unknown>>;
   const values = (isObject(l.env_values) ? l.env_values : {}) as Record<string, unknown>;
-  const tfFunctions = (locals(cfg).topology as { functions?: Record<string, { env?: string[] }> } | undefined)?.functions ?? {};
-  for (const [fn, pkgs] of Object.entries(packagesByFunction)) {
+  const tfFunctions = (l.topology as { functions?: Record<string, { env?: string[] }> } | undefined)?.functions ?? {};
+  for (const fn of Object.keys(tfFunctions)) {
     const a = access[fn];
     if (!a) {
       problems.push(`function ${fn} has no entry in local.function_access`);
       continue;
     }
-    const roles = (a.project_roles as string[]) ?? [];
-    for (const role of roles) {
-      const pkg = FUNCTION_PROJECT_ROLES[role];
-      if (!pkg) problems.push(`function ${fn}: project role ${role} is not one a function may hold (${Object.keys(FUNCTION_PROJECT_ROLES).join(', ')})`);
-      else if (!pkgs.has(pkg)) problems.push(`function ${fn} holds ${role} but its code never imports ${pkg}`);
-    }
-    for (const [role, pkg] of Object.entries(FUNCTION_PROJECT_ROLES)) {
-      if (pkgs.has(pkg) && !roles.includes(role)) problems.push(`function ${fn} imports ${pkg} but lacks ${role}`);
+    for (const role of (a.project_roles as string[]) ?? []) {
+      if (!FUNCTION_PROJECT_ROLES.includes(role)) problems.push(`function ${fn}: project role ${role} is not one a function may hold (${FUNCTION_PROJECT_ROLES.join(', ')}); grant on the resource instead`);
     }
     const env = tfFunctions[fn]?.env ?? [];
-    const named = (suffix: string, pattern: RegExp) =>
-      env.filter((n) => n.endsWith(suffix)).map((n) => pattern.exec(String(values[n]))?.[1] ?? `?${n}`);
+    const named = (suffix: string, pattern: RegExp) => env.filter((n) => n.endsWith(suffix)).map((n) => pattern.exec(String(values[n]))?.[1] ?? `?${n}`);
     const reads = (a.reads_buckets as string[]) ?? [];
     for (const b of named('_BUCKET', /local\.bucket_names\.(\w+)/)) if (!reads.includes(b)) problems.push(`function ${fn} is given bucket ${b} but may not read it`);
-    if (reads.length > 0 && !pkgs.has('@google-cloud/storage')) problems.push(`function ${fn} may read ${reads.join(', ')} but its code never imports @google-cloud/storage`);
-    if (reads.length === 0 && pkgs.has('@google-cloud/storage')) problems.push(`function ${fn} imports @google-cloud/storage but may read no bucket`);
     const publishes = [...((a.publishes_to as string[]) ?? [])].sort();
     const topics = named('_TOPIC', /local\.topic_names\["([\w-]+)"\]/).sort();
     if (JSON.stringify(publishes) !== JSON.stringify(topics)) problems.push(`function ${fn} may publish to [${publishes.join(', ')}] but its env names the topics [${topics.join(', ')}]`);
-    if (publishes.length > 0 && !pkgs.has('@google-cloud/pubsub')) problems.push(`function ${fn} may publish but its code never imports @google-cloud/pubsub`);
   }
-  for (const fn of Object.keys(access)) if (!(fn in packagesByFunction)) problems.push(`local.function_access has ${fn}, which is not a function`);
+  for (const fn of Object.keys(access)) if (!(fn in tfFunctions)) problems.push(`local.function_access has ${fn}, which is not a function`);
+  const generated: Array<[string, string, string]> = [
+    ['google_project_iam_member', 'function', '${local.function_project_roles}'],
+    ['google_storage_bucket_iam_member', 'function_reads', '${local.function_bucket_reads}'],
+    ['google_pubsub_topic_iam_member', 'function_publishes', '${local.function_publishes}'],
+  ];
+  for (const [type, name, forEach] of generated) {
+    if (resource(cfg, type, name)?.for_each !== forEach) problems.push(`${type}.${name} must be generated from ${forEach}`);
+  }
   return problems;
 }
 
