@@ -195,12 +195,20 @@ async function download(ctx: ApiContext, call: Call, bucket: string, name: strin
   const path = ctx.store.dataPath(r);
   if (range) {
     call.res.writeHead(206, { ...headers, 'content-range': `bytes ${range.start}-${range.end}/${r.size}`, 'content-length': String(range.end - range.start + 1) });
-    await pipeline(createReadStream(path, { start: range.start, end: range.end }), call.res);
-    return;
+    return sendStream(createReadStream(path, { start: range.start, end: range.end }), call.res);
   }
   call.res.writeHead(200, { ...headers, 'content-length': String(r.size) });
   if (r.size === 0) return void call.res.end();
-  await pipeline(createReadStream(path), call.res);
+  await sendStream(createReadStream(path), call.res);
+}
+
+/** a client that hangs up early (it had what it wanted, or gave up) is not the emulator's error */
+async function sendStream(source: NodeJS.ReadableStream, res: ServerResponse): Promise<void> {
+  try {
+    await pipeline(source, res);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+  }
 }
 
 async function patchObject(ctx: ApiContext, call: Call, bucket: string, name: string): Promise<void> {
