@@ -36,6 +36,12 @@ async function run(argv: string[]): Promise<number> {
 // Exit explicitly once a command is done: client libraries (gRPC channels, listeners) can keep
 // the event loop alive after their work is over. stdout and stderr are synchronous for files
 // and pipes on Linux, so nothing written is lost.
+// `dropship results J | head` closes the pipe early: that is the reader's choice, not a failure.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {

@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
-import type { DocumentData, Firestore } from '@google-cloud/firestore';
+import { Timestamp, type DocumentData, type Firestore } from '@google-cloud/firestore';
 import { CommandFailed, UsageError } from './cli-errors';
 import { JOB_NAME } from './label';
 import { csvHeader, formatLine, type ResultFormat, type ResultRow } from './result-format';
@@ -49,10 +49,15 @@ export function main(argv: string[]): Promise<number> {
   return runCommand(program, argv);
 }
 
-function toRow(id: string, data: DocumentData): ResultRow {
-  const row: ResultRow = { id, ...data };
-  // Internal bookkeeping of the pipeline, not part of a result.
-  for (const k of Object.keys(row)) if (k.startsWith('_') || k === 'publish' || k === 'lease') delete row[k];
+/** The pipeline's own bookkeeping on a result document, not part of the result. */
+const BOOKKEEPING = /^(_|publish|lease)/;
+
+export function toRow(id: string, data: DocumentData): ResultRow {
+  const row: ResultRow = { id };
+  for (const [k, v] of Object.entries(data)) {
+    if (BOOKKEEPING.test(k)) continue;
+    row[k] = v instanceof Timestamp ? v.toDate().toISOString() : v;
+  }
   return row;
 }
 

@@ -46,8 +46,8 @@ export function trafficCommand(spec: {
         } else {
           const split = Object.entries(result.traffic).map(([v, p]) => `${v} ${p}%`).join(', ') || 'no traffic';
           const more = [
-            result.retiring.length ? `undeploying ${result.retiring.join(', ')}` : '',
-            result.redeploying ? `deploying ${result.redeploying} again${flags.wait ? '' : ` (follow with \`dropship status ${model}\`)`}` : '',
+            result.retiring.length ? `${flags.wait ? 'undeployed' : 'undeploying'} ${result.retiring.join(', ')}` : '',
+            result.redeploying ? (flags.wait ? `deployed ${result.redeploying} again` : `deploying ${result.redeploying} again (follow with \`dropship status ${model}\`)`) : '',
           ].filter(Boolean);
           process.stdout.write(`${model}: ${split}${more.length ? `; ${more.join('; ')}` : ''}\n`);
         }
