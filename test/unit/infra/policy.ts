@@ -224,8 +224,9 @@ export function checkTopologyParity(cfg: TerraformConfig, code: Topology): strin
   const want = normalizeTopology(code);
   if (JSON.stringify(tf.buckets) !== JSON.stringify(want.buckets)) problems.push(`buckets: terraform has ${tf.buckets.join(', ')}, shared/topology.ts has ${want.buckets.join(', ')}`);
   for (const kind of ['topics', 'functions', 'schedules'] as const) {
-    const a = new Map<string, unknown>(tf[kind].map((x) => [x.name, x]));
-    const b = new Map<string, unknown>(want[kind].map((x) => [x.name, x]));
+    const byName = (xs: ReadonlyArray<{ name: unknown }>) => new Map<string, unknown>(xs.map((x) => [String(x.name), x]));
+    const a = byName(tf[kind]);
+    const b = byName(want[kind]);
     for (const [n, x] of b) {
       if (!a.has(n)) problems.push(`${kind}: ${n} is in shared/topology.ts but not in terraform`);
       else if (JSON.stringify(a.get(n)) !== JSON.stringify(x)) problems.push(`${kind}: ${n} differs: terraform ${JSON.stringify(a.get(n))}, shared/topology.ts ${JSON.stringify(x)}`);
