@@ -87,15 +87,13 @@ export function resizeToPlanes(
     if (channels === 3) {
       for (let x = 0; x < outWidth; x++, o++) {
         const l = xl[x] * 3, u = xu[x] * 3, lx = xw[x];
-        for (let c = 0; c < 3; c++) {
-          const tl = data[top + l + c], tr = data[top + u + c];
-          const bl = data[bottom + l + c], br = data[bottom + u + c];
-          const t = tl + (tr - tl) * lx;
-          const v = t + (bl + (br - bl) * lx - t) * ly;
-          if (c === 0) out[o] = v * s0 + o0;
-          else if (c === 1) out[o + plane] = v * s1 + o1;
-          else out[o + 2 * plane] = v * s2 + o2;
-        }
+        const tl0 = data[top + l], tr0 = data[top + u], bl0 = data[bottom + l], br0 = data[bottom + u];
+        const tl1 = data[top + l + 1], tr1 = data[top + u + 1], bl1 = data[bottom + l + 1], br1 = data[bottom + u + 1];
+        const tl2 = data[top + l + 2], tr2 = data[top + u + 2], bl2 = data[bottom + l + 2], br2 = data[bottom + u + 2];
+        const t0 = tl0 + (tr0 - tl0) * lx, t1 = tl1 + (tr1 - tl1) * lx, t2 = tl2 + (tr2 - tl2) * lx;
+        out[o] = (t0 + (bl0 + (br0 - bl0) * lx - t0) * ly) * s0 + o0;
+        out[o + plane] = (t1 + (bl1 + (br1 - bl1) * lx - t1) * ly) * s1 + o1;
+        out[o + 2 * plane] = (t2 + (bl2 + (br2 - bl2) * lx - t2) * ly) * s2 + o2;
       }
     } else {
       for (let x = 0; x < outWidth; x++, o++) {

@@ -95,6 +95,7 @@ function valueInfo(name: string, dims: Dim[]): object {
 }
 
 function leBytes(data: Float32Array | BigInt64Array): Uint8Array {
-  // ONNX raw_data is little-endian, which is every platform Node runs on here
-  return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+  // ONNX raw_data is little-endian, which is every platform Node runs on here; a view, not a
+  // copy, because ViT-B/16's weights are ~350 MB
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
