@@ -60,12 +60,12 @@ export async function deploy(
     if (!opts.quiet) process.stderr.write(`${line}\n`);
   };
   notes.forEach((n) => say(`note: ${n}`));
+  const bucketName = target.bucket('models');
   const existing = await target.firestore().collection('models').doc(opts.model).collection('versions').doc(opts.version).get();
   if (existing.exists) {
     const state = (existing.data() as VersionRecord).state;
     throw new CommandFailed(`${opts.model}/${opts.version} already exists (${state}): a version deploys once; upload it as a new version`);
   }
-  const bucketName = target.bucket('models');
   const prefix = `${opts.model}/${opts.version}/`;
   say(`uploading ${files.length} files to gs://${bucketName}/${prefix}`);
   await uploadFiles(
