@@ -7,7 +7,6 @@ import type { DeploymentContext } from '#shared/deployment/context';
 import { handleArtifactEvent, type DropConfig } from '#shared/deployment/drop-model';
 import { modelDropConfigSchema } from './config';
 
-const log = createLogger({ component: 'model-drop' });
 
 interface Wiring {
   ctx: DeploymentContext;
@@ -19,6 +18,7 @@ let wiring: Wiring | undefined;
 /** Config and clients, made on the first event and reused (one per instance). */
 function wire(): Wiring {
   if (wiring) return wiring;
+  const log = createLogger({ component: 'model-drop' });
   const env = parseEnv(modelDropConfigSchema);
   wiring = {
     ctx: createDeploymentContext(env, log),
@@ -39,6 +39,7 @@ function wire(): Wiring {
  */
 export async function modelDrop(event: CloudEvent<StorageObjectData>): Promise<void> {
   const { ctx, cfg } = wire();
+  const log = ctx.log;
   const data = event.data ?? {};
   const outcome = await handleArtifactEvent(ctx, cfg, {
     id: event.id,

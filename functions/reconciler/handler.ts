@@ -6,12 +6,12 @@ import type { DeploymentContext } from '#shared/deployment/context';
 import { reconcile, type ReconcileOptions } from '#shared/deployment/reconcile';
 import { reconcilerConfigSchema } from './config';
 
-const log = createLogger({ component: 'reconciler' });
 
 let wiring: { ctx: DeploymentContext; opts: ReconcileOptions } | undefined;
 
 function wire(): { ctx: DeploymentContext; opts: ReconcileOptions } {
   if (wiring) return wiring;
+  const log = createLogger({ component: 'reconciler' });
   const env = parseEnv(reconcilerConfigSchema);
   wiring = { ctx: createDeploymentContext(env, log), opts: { stuckAfterMs: env.STUCK_AFTER_MINUTES * 60_000 } };
   return wiring;
@@ -23,6 +23,7 @@ function wire(): { ctx: DeploymentContext; opts: ReconcileOptions } {
  */
 export async function reconcilerTick(event: CloudEvent<unknown>): Promise<void> {
   const { ctx, opts } = wire();
+  const log = ctx.log;
   const summary = await reconcile(ctx, opts);
   log.info('reconciler tick', { eventId: event.id, ...summary });
 }

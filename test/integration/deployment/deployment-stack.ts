@@ -1,0 +1,164 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { EndpointServiceClient, ModelServiceClient, PredictionServiceClient } from '@google-cloud/aiplatform';
+import { Firestore } from '@google-cloud/firestore';
+import { PubSub, type Message } from '@google-cloud/pubsub';
+import { Storage } from '@google-cloud/storage';
+import { vertexClientOptions } from '#shared/adapters/vertex-client-options';
+import { createLogger } from '#shared/logging/logger';
+import { createDeploymentContext } from '#shared/deployment/adapters/deployment-context';
+import type { VersionRecord } from '#shared/deployment/core/records';
+import type { ModelEvent } from '#shared/deployment/ports';
+// Registering the functions reads no config: each parses its env on its first event.
+import '#functions/model-drop/index';
+import '#functions/reconciler/index';
+import { serveFunction, type ServedFunction } from '#local/functions-host/serve-function';
+import { startStorageEmulator, type StorageEmulator } from '#local/storage-emulator/start';
+import { startVertexEmulator, type VertexEmulator } from '#local/vertex-emulator/start';
+import { requireEmulatorEnv, uniqueProjectId } from '../../support/emulator-env';
+
+export const MODELS_BUCKET = 'models';
+export const LOCATION = 'us-central1';
+export const DEMO_MODEL_DIR = join(__dirname, '..', '..', '..', 'local', 'demo-model', 'mnist-vit');
+
+/**
+ * The deployment half of the local stack for one test file: Storage and Vertex AI emulators
+ * in-process, model-drop wired as the models bucket's notification, the reconciler behind a
+ * push subscription on reconcile-ticks, and a pull subscription on model-events.
+ */
+export async function startDeploymentStack(opts: { lroDelayMs?: number } = {}) {
+  requireEmulatorEnv();
+  const projectId = uniqueProjectId('demo-deploy');
+  const dataDir = mkdtempSync(join(tmpdir(), 'dropship-deploy-'));
+  const quiet = createLogger({ component: 'test', minSeverity: 'ERROR' });
+  const storageEmulator: StorageEmulator = await startStorageEmulator({ dataDir: join(dataDir, 'gcs'), settleMs: 200, logger: quiet });
+  const vertexEmulator: VertexEmulator = await startVertexEmulator({
+    dataDir: join(dataDir, 'vertex'),
+    gcsRoot: join(dataDir, 'gcs'),
+    lroDelayMs: opts.lroDelayMs ?? 500,
+    intraOpNumThreads: 1,
+    logger: quiet,
+  });
+  Object.assign(process.env, {
+    GOOGLE_CLOUD_PROJECT: projectId,
+    VERTEX_LOCATION: LOCATION,
+    VERTEX_API_ENDPOINT: vertexEmulator.endpoint,
+    STORAGE_EMULATOR_HOST: storageEmulator.url,
+    MODELS_BUCKET,
+    MODEL_EVENTS_TOPIC: 'model-events',
+    UPLOAD_WAIT_SECONDS: '20',
+    LEASE_SECONDS: '20',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'ERROR',
+  });
+  const modelDrop: ServedFunction = await serveFunction('model-drop');
+  const reconciler: ServedFunction = await serveFunction('reconciler');
+
+  const storage = new Storage({ projectId, apiEndpoint: storageEmulator.url });
+  await storage.createBucket(MODELS_BUCKET);
+  await storageEmulator.addNotification({ bucket: MODELS_BUCKET, url: modelDrop.url, eventTypes: ['google.cloud.storage.object.v1.finalized'] });
+
+  const pubsub = new PubSub({ projectId });
+  const [ticks] = await pubsub.createTopic('reconcile-ticks');
+  await ticks.createSubscription('reconcile-push', { pushConfig: { pushEndpoint: reconciler.url }, ackDeadlineSeconds: 60 });
+  const [events] = await pubsub.createTopic('model-events');
+  const [eventsSub] = await events.createSubscription('model-events-test');
+  const modelEvents: ModelEvent[] = [];
+  eventsSub.on('message', (m: Message) => {
+    modelEvents.push(JSON.parse(m.data.toString()) as ModelEvent);
+    m.ack();
+  });
+
+  const firestore = new Firestore({ projectId });
+  const clientOptions = vertexClientOptions({ VERTEX_LOCATION: LOCATION, VERTEX_API_ENDPOINT: vertexEmulator.endpoint });
+  const models = new ModelServiceClient(clientOptions);
+  const endpoints = new EndpointServiceClient(clientOptions);
+  const prediction = new PredictionServiceClient(clientOptions);
+  const ctx = createDeploymentContext(
+    { GOOGLE_CLOUD_PROJECT: projectId, VERTEX_LOCATION: LOCATION, VERTEX_API_ENDPOINT: vertexEmulator.endpoint, MODEL_EVENTS_TOPIC: 'model-events', LEASE_SECONDS: 20 },
+    quiet,
+  );
+  const parent = `projects/${projectId}/locations/${LOCATION}`;
+
+  let ticker: NodeJS.Timeout | undefined;
+  const stack = {
+    projectId,
+    parent,
+    storage,
+    storageEmulator,
+    vertexEmulator,
+    firestore,
+    models,
+    endpoints,
+    prediction,
+    ctx,
+    modelEvents,
+    /** Cloud Scheduler's job: a tick on reconcile-ticks every `ms` */
+    startTicking(ms = 400) {
+      ticker ??= setInterval(() => void ticks.publishMessage({ json: { at: new Date().toISOString() } }).catch(() => undefined), ms);
+    },
+    stopTicking() {
+      if (ticker) clearInterval(ticker);
+      ticker = undefined;
+    },
+    async version(model: string, version: string): Promise<VersionRecord | undefined> {
+      const snap = await firestore.doc(`models/${model}/versions/${version}`).get();
+      return snap.data() as VersionRecord | undefined;
+    },
+    async waitForState(model: string, version: string, states: string[], timeoutMs = 60_000): Promise<VersionRecord> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const v = await stack.version(model, version);
+        if (v && states.includes(v.state)) return v;
+        if (Date.now() > deadline) throw new Error(`${model}/${version} is ${v?.state ?? 'absent'} after ${timeoutMs} ms, expected ${states.join('|')}: ${JSON.stringify(v?.error ?? v?.history)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    /** uploads files (relative path -> bytes) one by one, in the given order; returns when the last one landed */
+    async upload(model: string, version: string, files: Array<[string, Buffer | Uint8Array | string]>): Promise<number> {
+      for (const [path, bytes] of files) {
+        await storage.bucket(MODELS_BUCKET).file(`${model}/${version}/${path}`).save(Buffer.from(bytes as Uint8Array), { resumable: false });
+      }
+      return Date.now();
+    },
+    async vertexModelsNamed(model: string) {
+      const [list] = await models.listModels({ parent });
+      return list.filter((m) => m.name?.endsWith(`/models/${model}`));
+    },
+    async stop() {
+      stack.stopTicking();
+      await eventsSub.close().catch(() => undefined);
+      await Promise.allSettled([modelDrop.close(), reconciler.close()]);
+      await storageEmulator.stop();
+      await vertexEmulator.stop();
+      await Promise.allSettled([ctx.close(), firestore.terminate(), pubsub.close(), models.close(), endpoints.close(), prediction.close()]);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return stack;
+}
+
+export type DeploymentStack = Awaited<ReturnType<typeof startDeploymentStack>>;
+
+/** The demo SavedModel's files (relative path -> bytes). */
+export function demoModelFiles(): Array<[string, Buffer]> {
+  const out: Array<[string, Buffer]> = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const full = join(dir, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else out.push([relative(DEMO_MODEL_DIR, full).split('\\').join('/'), readFileSync(full)]);
+    }
+  };
+  walk(DEMO_MODEL_DIR);
+  return out;
+}
+
+export function shuffled<T>(items: T[]): T[] {
+  const a = [...items];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
