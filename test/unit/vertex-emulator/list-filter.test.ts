@@ -1,7 +1,7 @@
-import { paginate, parseListFilter } from '#local/vertex-emulator/list-filter';
+import { paginate, parseListFilter, type Filterable } from '#local/vertex-emulator/list-filter';
 
 describe('list filters and pages', () => {
-  const items = [
+  const items: Filterable[] = [
     { displayName: 'mnist', labels: { team: 'vision' } },
     { displayName: 'mnist-canary', labels: {} },
     { displayName: 'other thing', labels: { team: 'speech' } },
