@@ -51,6 +51,7 @@ export class OperationRunner {
     };
     this.store.mutate((s) => {
       s.operations[op.name] = op;
+      pruneFinished(s.operations);
     });
     this.schedule(op);
     return op;
@@ -150,6 +151,16 @@ export class OperationRunner {
     this.waiters.delete(op.name);
     for (const w of list) w();
   }
+}
+
+/** Finished operations are kept for polling, but only the most recent ones: the state file must not grow forever. */
+export const KEEP_FINISHED_OPERATIONS = 1000;
+
+function pruneFinished(ops: Record<string, OperationRecord>): void {
+  const finished = Object.values(ops).filter((o) => o.done);
+  if (finished.length <= KEEP_FINISHED_OPERATIONS) return;
+  finished.sort((a, b) => a.updateTime.localeCompare(b.updateTime));
+  for (const o of finished.slice(0, finished.length - KEEP_FINISHED_OPERATIONS)) delete ops[o.name];
 }
 
 /** Vertex AI operation ids are decimal numbers too. */
