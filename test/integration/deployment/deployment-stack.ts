@@ -105,7 +105,7 @@ export async function startDeploymentStack(opts: { lroDelayMs?: number } = {}) {
       const snap = await firestore.doc(`models/${model}/versions/${version}`).get();
       return snap.data() as VersionRecord | undefined;
     },
-    async waitForState(model: string, version: string, states: string[], timeoutMs = 60_000): Promise<VersionRecord> {
+    async waitForState(model: string, version: string, states: string[], timeoutMs = 120_000): Promise<VersionRecord> {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const v = await stack.version(model, version);
@@ -117,7 +117,17 @@ export async function startDeploymentStack(opts: { lroDelayMs?: number } = {}) {
     /** uploads files (relative path -> bytes) one by one, in the given order; returns when the last one landed */
     async upload(model: string, version: string, files: Array<[string, Buffer | Uint8Array | string]>): Promise<number> {
       for (const [path, bytes] of files) {
-        await storage.bucket(MODELS_BUCKET).file(`${model}/${version}/${path}`).save(Buffer.from(bytes as Uint8Array), { resumable: false });
+        const file = storage.bucket(MODELS_BUCKET).file(`${model}/${version}/${path}`);
+        // A keep-alive socket the server just closed resets the request; the client does not
+        // retry uploads without a precondition, so the test does (a person would re-run the copy).
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await file.save(Buffer.from(bytes as Uint8Array), { resumable: false });
+            break;
+          } catch (err) {
+            if (attempt >= 3 || !String((err as Error).message).includes('ECONNRESET')) throw err;
+          }
+        }
       }
       return Date.now();
     },
