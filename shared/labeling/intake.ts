@@ -3,7 +3,7 @@ import type { Logger } from '#shared/logging/logger';
 import { gsUri } from './gs-uri';
 import { parseJobSpec } from './job-spec';
 import { parseManifest } from './manifest';
-import { classifyObject, isPipelineOutput } from './object-kind';
+import { classifyObject, isPipelineOutput, type ObjectKind } from './object-kind';
 import type { ObjectReader, RequestPublisher } from './ports';
 import { recordAndPublish, type RecordDeps } from './record-results';
 import { chunk, requestAttributes, type PredictionRequest } from './request-message';
@@ -52,7 +52,18 @@ export async function handleFinalizedImageObject(obj: FinalizedObject, deps: Int
     return 'duplicate';
   }
   if (claim === 'busy') throw new TransientError(`event ${key} is being handled by another delivery`);
+  try {
+    await handleClaimed(obj, kind, deps, logger);
+  } catch (err) {
+    await deps.store.releaseEvent(job, key).catch(() => undefined);
+    throw err;
+  }
+  await deps.store.finishEvent(job, key);
+  return 'handled';
+}
 
+async function handleClaimed(obj: FinalizedObject, kind: Exclude<ObjectKind, { kind: 'no-job' }>, deps: IntakeDeps, logger: Logger): Promise<void> {
+  const { job } = kind;
   const uri = gsUri(obj);
   switch (kind.kind) {
     case 'image': {
@@ -105,8 +116,6 @@ export async function handleFinalizedImageObject(obj: FinalizedObject, deps: Int
       break;
     }
   }
-  await deps.store.finishEvent(job, key);
-  return 'handled';
 }
 
 function base(job: string, obj: FinalizedObject) {

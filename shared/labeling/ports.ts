@@ -60,6 +60,8 @@ export interface LabelStore {
   /** claims an event key (bucket/name#generation) for processing; see ClaimOutcome */
   claimEvent(job: string, key: string, leaseMs: number): Promise<ClaimOutcome>;
   finishEvent(job: string, key: string): Promise<void>;
+  /** gives a claimed event back after a failure, so the redelivery need not wait for the lease */
+  releaseEvent(job: string, key: string): Promise<void>;
   getJob(job: string): Promise<JobDoc | undefined>;
   /** creates jobs/{job} if absent (RUNNING); returns the stored doc */
   ensureJob(job: string, model: string): Promise<JobDoc>;
@@ -74,6 +76,8 @@ export interface LabelStore {
   /** ids among `ids` whose results exist and are published */
   publishedResultIds(job: string, ids: readonly string[]): Promise<Set<string>>;
   markPublished(job: string, ids: readonly string[]): Promise<void>;
+  /** after a failed publish: lets the next delivery publish these without waiting for the lease */
+  releasePublishLeases(job: string, ids: readonly string[]): Promise<void>;
   progress(job: string): Promise<Progress>;
   /** copies the counters' sum into jobs/{job}.counts, never moving it backwards */
   rollupCounts(job: string, progress: Progress): Promise<void>;

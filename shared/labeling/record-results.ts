@@ -24,8 +24,14 @@ const lastRollup = new Map<string, number>();
 export async function recordAndPublish(deps: RecordDeps, job: string, results: readonly LabelResult[]): Promise<void> {
   if (results.length > 0) {
     const { toPublish, busy } = await deps.store.recordResults(job, results, deps.publishLeaseMs);
-    await Promise.all(toPublish.map((r) => deps.publisher.publishResult(r)));
-    if (toPublish.length > 0) await deps.store.markPublished(job, toPublish.map((r) => r.id));
+    const sent = await Promise.allSettled(toPublish.map((r) => deps.publisher.publishResult(r)));
+    const published = toPublish.filter((_, i) => sent[i]!.status === 'fulfilled').map((r) => r.id);
+    const failed = toPublish.filter((_, i) => sent[i]!.status === 'rejected').map((r) => r.id);
+    if (published.length > 0) await deps.store.markPublished(job, published);
+    if (failed.length > 0) {
+      await deps.store.releasePublishLeases(job, failed).catch(() => undefined);
+      throw new TransientError(`publishing ${failed.length} result(s) of job ${job} failed`, { cause: (sent.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason });
+    }
     for (const r of toPublish) {
       if (r.status === 'ERROR') deps.logger.error('image recorded as ERROR', { job, resultId: r.id, imageUri: r.imageUri, reason: r.reason, error: r.error });
     }

@@ -6,6 +6,9 @@ import type { LabelResult } from '../result';
 /** Counter shards per job: each result transaction increments one, so no document is hot. */
 export const COUNTER_SHARDS = 16;
 
+const ABORTED = 10;
+const ALREADY_EXISTS = 6;
+
 /**
  * Layout under jobs/{job}:
  *   (doc)          job, model, state RUNNING|COMPLETED, total (manifest jobs), counts (rollup)
@@ -39,6 +42,9 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
 
   return {
     claimEvent: (job, key, leaseMs) => leaseClaim(eventRef(job, key), leaseMs, { key }, 'done'),
+    async releaseEvent(job, key) {
+      await eventRef(job, key).update({ leaseUntil: 0 });
+    },
     async finishEvent(job, key) {
       await eventRef(job, key).update({ done: true, doneAt: FieldValue.serverTimestamp() });
     },
@@ -48,13 +54,18 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
       return snap.exists ? toJobDoc(snap.data()!) : undefined;
     },
     async ensureJob(job, model) {
-      return db.runTransaction(async (tx) => {
-        const snap = await tx.get(jobRef(job));
-        if (snap.exists) return toJobDoc(snap.data()!);
-        const doc: JobDoc = { job, model, state: 'RUNNING' };
-        tx.create(jobRef(job), { ...doc, counts: { ok: 0, error: 0 }, createdAt: FieldValue.serverTimestamp(), updatedAt: FieldValue.serverTimestamp() });
+      // Every image of a folder drop passes here: a plain read and an atomic create keep this
+      // off the job document's write path once the job exists.
+      const snap = await jobRef(job).get();
+      if (snap.exists) return toJobDoc(snap.data()!);
+      const doc: JobDoc = { job, model, state: 'RUNNING' };
+      try {
+        await jobRef(job).create({ ...doc, counts: { ok: 0, error: 0 }, createdAt: FieldValue.serverTimestamp(), updatedAt: FieldValue.serverTimestamp() });
         return doc;
-      });
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== ALREADY_EXISTS) throw err;
+        return toJobDoc((await jobRef(job).get()).data()!);
+      }
     },
     async setJobModel(job, model) {
       await jobRef(job).set({ job, model, updatedAt: FieldValue.serverTimestamp() }, { merge: true });
@@ -118,13 +129,26 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
       return p;
     },
     async rollupCounts(job, progress) {
-      await db.runTransaction(async (tx) => {
-        const snap = await tx.get(jobRef(job));
-        const c = (snap.get('counts') as Progress | undefined) ?? { ok: 0, error: 0 };
-        if (snap.exists && progress.ok + progress.error > c.ok + c.error) {
-          tx.update(jobRef(job), { counts: progress, updatedAt: FieldValue.serverTimestamp() });
-        }
-      });
+      try {
+        await db.runTransaction(
+          async (tx) => {
+            const snap = await tx.get(jobRef(job));
+            const c = (snap.get('counts') as Progress | undefined) ?? { ok: 0, error: 0 };
+            if (snap.exists && progress.ok + progress.error > c.ok + c.error) {
+              tx.update(jobRef(job), { counts: progress, updatedAt: FieldValue.serverTimestamp() });
+            }
+          },
+          { maxAttempts: 1 },
+        );
+      } catch (err) {
+        // The rollup is advisory (the counters are the truth): under contention, skip it.
+        if ((err as { code?: unknown }).code !== ABORTED) throw err;
+      }
+    },
+    async releasePublishLeases(job, ids) {
+      const batch = db.batch();
+      for (const id of ids) batch.update(results(job).doc(id), { publishLeaseUntil: 0 });
+      await batch.commit();
     },
     claimCompletion: (job, progress, leaseMs) => leaseClaim(completionRef(job), leaseMs, { ...progress }, 'published'),
     async finishCompletion(job, progress) {
