@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./test/integration/vertex-emulator/ort-environment.js
- */
 import { helpers } from '@google-cloud/aiplatform';
 import { promote } from '#shared/deployment/promote';
 import { rollback } from '#shared/deployment/rollback';

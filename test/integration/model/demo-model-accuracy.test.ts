@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./test/unit/model/support/onnx-environment.js
- */
 import { evaluateDemoModel } from '#local/model-build/evaluate-demo-model';
 import { DEMO_MODEL_DIR } from '#local/model-build/export-mnist-vit';
 import { OnnxImageClassifier } from '#shared/model/onnx-image-classifier';

@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./test/unit/model/support/onnx-environment.js
- */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
