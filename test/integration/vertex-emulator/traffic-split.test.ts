@@ -84,5 +84,22 @@ describe('Vertex AI emulator: traffic split across two versions', () => {
     ).rejects.toMatchObject({ code: 3 });
     const [op] = await h.clients.endpoints.undeployModel({ endpoint, deployedModelId: v1 });
     await op.promise();
+
+    // Replica counts can change in place; anything else means deploy new, shift traffic, undeploy old.
+    const [mutate] = await h.clients.endpoints.mutateDeployedModel({
+      endpoint,
+      deployedModel: { id: v3, dedicatedResources: { minReplicaCount: 2, maxReplicaCount: 4 } },
+      updateMask: { paths: ['dedicated_resources.min_replica_count', 'dedicated_resources.max_replica_count'] },
+    });
+    const [mutated] = await mutate.promise();
+    expect(mutated.deployedModel!.dedicatedResources).toMatchObject({ machineSpec: { machineType: 'n1-standard-8' }, minReplicaCount: 2, maxReplicaCount: 4 });
+    await expect(
+      h.clients.endpoints.mutateDeployedModel({
+        endpoint,
+        deployedModel: { id: v3, dedicatedResources: { machineSpec: { machineType: 'n1-standard-4' } } },
+        updateMask: { paths: ['dedicated_resources.machine_spec'] },
+      }),
+    ).rejects.toMatchObject({ code: 3, message: expect.stringContaining('deploy a new model') });
+    await expect(h.clients.endpoints.deleteEndpoint({ name: endpoint })).rejects.toMatchObject({ code: 9 });
   });
 });
