@@ -11,7 +11,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EndpointServiceClient, helpers, ModelServiceClient, PredictionServiceClient } from '@google-cloud/aiplatform';
@@ -56,6 +56,7 @@ async function main(): Promise<void> {
     await buildVitB16(modelDir);
   }
   const jpegs = await benchJpegs(Math.max(...batches));
+  const loadBefore = loadavg()[0];
 
   // The bare path: the same session options the emulator's runtime uses, inputs preprocessed up front.
   const preprocessor = await OnnxImageClassifier.load(modelDir, { intraOpNumThreads: 1 });
@@ -145,7 +146,8 @@ async function main(): Promise<void> {
 
   const lines = [
     '',
-    `ViT-B/16 (random weights), ${threads} ONNX Runtime thread(s), ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, median of ${rounds} rounds`,
+    `ViT-B/16 (random weights), ${threads} ONNX Runtime thread(s), ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, median of ${rounds} rounds, ` +
+      `load average ${loadBefore.toFixed(1)} before / ${loadavg()[0].toFixed(1)} after (other work on the machine makes figures noisy)`,
     'batch  bare img/s  emulator img/s (ratio)  emulator 2-in-flight img/s (ratio)',
     ...rows.map(
       (r) =>
@@ -163,7 +165,7 @@ async function main(): Promise<void> {
   writeFileSync(
     file,
     JSON.stringify(
-      { benchmark: 'emulator-vs-ort', model: 'vit-b16-random', threads, cpu: cpus()[0]?.model, cpus: cpus().length, node: process.version, onnxruntime: ort.env.versions.common, rounds, imagesPerRound, rows, summary, time: new Date().toISOString() },
+      { benchmark: 'emulator-vs-ort', model: 'vit-b16-random', threads, cpu: cpus()[0]?.model, cpus: cpus().length, node: process.version, onnxruntime: ort.env.versions.common, rounds, imagesPerRound, loadAverage: { before: loadBefore, after: loadavg()[0] }, rows, summary, time: new Date().toISOString() },
       null,
       2,
     ) + '\n',
