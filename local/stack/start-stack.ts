@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
 import { startPubsubEmulator, type RunningEmulator } from '#local/emulators/gcloud-emulators';
+import { killGroup, type GroupProcess } from '#local/emulators/process-group';
 import { startStorageEmulator, type StorageEmulator } from '#local/storage-emulator/start';
 import { startVertexEmulator, type VertexEmulator } from '#local/vertex-emulator/start';
 import type { ServedFunction } from '#local/functions-host/serve-function';
@@ -10,11 +11,20 @@ import { TOPOLOGY } from '#shared/topology';
 import { startControlServer } from './control-server';
 import { createTopology } from './create-topology';
 import { functionEnv } from './function-env';
+import { waitGroupGone } from './group-gone';
 import { LOCAL_BUCKETS, LOCAL_PROJECT, LOCAL_REGION } from './local-names';
 import { startPersistentFirestore, type PersistentFirestore } from './persistent-firestore';
 import { startScheduleTimers } from './reconcile-timer';
 import { serveFunctions } from './serve-functions';
 import { removeStackFile, writeStackFile, type StackInfo } from './stack-file';
+
+async function stopGroup(proc: GroupProcess, say: (line: string) => void): Promise<void> {
+  await proc.stop();
+  if (!(await waitGroupGone(proc.pid, 10_000))) {
+    killGroup(proc.pid, 'SIGKILL');
+    if (!(await waitGroupGone(proc.pid, 5_000))) say(`process group ${proc.pid} did not stop`);
+  }
+}
 
 export interface StackOptions {
   dataDir: string;
@@ -64,11 +74,11 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       startVertexEmulator({ dataDir: dir('vertex'), restPort: 0, gcsRoot: storageDir, lroDelayMs: opts.lroDelayMs }),
     ] as const);
     const [pubsubR, firestoreR, storageR, vertexR] = results;
-    if (pubsubR.status === 'fulfilled') stoppers.push(() => pubsubR.value.process.stop());
+    if (pubsubR.status === 'fulfilled') stoppers.push(() => stopGroup(pubsubR.value.process, opts.say));
     if (firestoreR.status === 'fulfilled') {
       stoppers.push(async () => {
         await firestoreR.value.exportTo().catch((err: unknown) => opts.say(`could not save Firestore state: ${(err as Error).message}`));
-        await firestoreR.value.stop();
+        await stopGroup(firestoreR.value.process, opts.say);
       });
     }
     if (storageR.status === 'fulfilled') stoppers.push(() => storageR.value.stop());

@@ -1,0 +1,198 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findRunningStack, stackFilePath, type StackInfo } from '#local/stack/stack-file';
+import { OnnxImageClassifier } from '#shared/model/onnx-image-classifier';
+import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { DEMO_MODEL_DIR, makeModelFixtures } from '../integration/cli/model-fixtures';
+import { cliEnv, DROPSHIP, REPO_ROOT, runCli, type CliRun } from '../integration/cli/run-cli';
+
+/**
+ * What the README tells a newcomer to do, done by a test with the real CLI in child processes:
+ * `dropship up` in the background, deploy the demo model and wait, label 100 held-out digits and
+ * wait, read the results as JSON, deploy a canary, promote it, roll it back, then Ctrl-C and
+ * check that nothing the stack started is left running.
+ */
+jest.setTimeout(10 * 60_000);
+
+const DIGITS = 100;
+const root = mkdtempSync(join(tmpdir(), 'dropship-e2e-'));
+const data = join(root, 'data');
+const images = join(root, 'digits');
+const env = cliEnv();
+const timings: Record<string, number> = {};
+let fixtures: ReturnType<typeof makeModelFixtures>;
+let up: ChildProcess;
+let upExit: Promise<number | null>;
+let stack: StackInfo;
+const truth = new Map<string, number>();
+
+const dropship = async (...args: string[]): Promise<CliRun> => {
+  const r = await runCli([...args, '--data', data], { env, timeoutMs: 5 * 60_000 });
+  if (process.env.E2E_VERBOSE) process.stderr.write(`$ dropship ${args.join(' ')} -> ${r.code} (${r.ms} ms)\n${r.stderr}`);
+  return r;
+};
+const ok = (r: CliRun) => expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+const status = async () => JSON.parse((await dropship('status', 'digits', '--json')).stdout) as {
+  traffic: Record<string, number>;
+  versions: Array<{ version: string; state: string }>;
+};
+const stateOf = (s: Awaited<ReturnType<typeof status>>, v: string) => s.versions.find((x) => x.version === v)?.state;
+
+beforeAll(async () => {
+  fixtures = makeModelFixtures();
+  mkdirSync(images, { recursive: true });
+  // 100 held-out digits spread over all ten classes, as PNG files a user would have.
+  const all = heldOutDigits();
+  const step = Math.floor(all.length / DIGITS);
+  for (let i = 0; i < DIGITS; i++) {
+    const d = all[i * step]!;
+    const file = `digit-${String(i).padStart(3, '0')}.png`;
+    writeFileSync(join(images, file), await encodeDigit(d.pixels, 'png'));
+    truth.set(file, d.label);
+  }
+});
+
+afterAll(async () => {
+  // If a step failed before the shutdown test, still leave nothing behind.
+  if (up?.pid && up.exitCode === null) {
+    try {
+      process.kill(-up.pid, 'SIGINT');
+    } catch {
+      // gone
+    }
+    await Promise.race([upExit, new Promise((r) => setTimeout(r, 30_000))]);
+    for (const g of [up.pid, ...(stack?.processGroups ?? [])]) {
+      try {
+        process.kill(-g, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+  fixtures?.cleanup();
+  if (!process.env.E2E_KEEP) rmSync(root, { recursive: true, force: true });
+  process.stdout.write(`\nend-to-end timings (ms): ${JSON.stringify(timings)}\n`);
+});
+
+test('dropship up starts the whole stack in the background and says where to drop files', async () => {
+  const started = Date.now();
+  mkdirSync(data, { recursive: true });
+  const out = openSync(join(root, 'up.out'), 'a');
+  const err = openSync(join(root, 'up.err'), 'a');
+  up = spawn(DROPSHIP, ['up', '--data', data, '--lro-delay-ms', '1000', '--tick-ms', '2000'], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', out, err] });
+  closeSync(out);
+  closeSync(err);
+  upExit = new Promise((resolve) => up.on('exit', (code) => resolve(code)));
+  let exited = false;
+  void upExit.then(() => (exited = true));
+  for (;;) {
+    stack = await findRunningStack(data).catch(() => undefined as unknown as StackInfo);
+    if (stack) break;
+    if (exited) throw new Error(`dropship up exited early:\n${readFileSync(join(root, 'up.err'), 'utf8')}`);
+    if (Date.now() - started > 180_000) throw new Error('dropship up was not ready within 180 s');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  timings.upToReady = Date.now() - started;
+  const banner = readFileSync(join(root, 'up.out'), 'utf8');
+  expect(banner).toContain('dropship is ready');
+  expect(banner).toContain(join(data, 'storage', stack.buckets.models));
+  expect(banner).toContain(join(data, 'storage', stack.buckets.images));
+  expect(Object.keys(stack.functions).sort()).toEqual(['dead-letter-recorder', 'image-intake', 'model-drop', 'predict-worker', 'reconciler']);
+});
+
+test('dropship deploy --wait uploads the demo model and follows it to DEPLOYED', async () => {
+  const r = await dropship('deploy', DEMO_MODEL_DIR, '--model', 'digits', '--version', 'v1', '--wait');
+  ok(r);
+  timings.deployWaitToDeployed = r.ms;
+  expect(r.stderr).toMatch(/digits\/v1 DEPLOYED in/);
+  const s = await status();
+  expect(stateOf(s, 'v1')).toBe('DEPLOYED');
+  expect(s.traffic).toEqual({ v1: 100 });
+});
+
+test('dropship label --wait labels 100 held-out digits, and results --json returns them as accurately as the model itself', async () => {
+  const r = await dropship('label', images, '--job', 'e2e', '--model', 'digits', '--wait');
+  ok(r);
+  timings.label100Wait = r.ms;
+  const res = await dropship('results', 'e2e', '--json');
+  ok(res);
+  const results = JSON.parse(res.stdout) as Array<{ imageUri: string; status: string; label: string; confidence: number }>;
+  expect(results).toHaveLength(DIGITS);
+  expect(new Set(results.map((x) => x.imageUri)).size).toBe(DIGITS);
+  expect(results.every((x) => x.status === 'OK')).toBe(true);
+
+  // The demo model's own answers on the same files, without the stack.
+  const model = await OnnxImageClassifier.load(DEMO_MODEL_DIR);
+  const files = [...truth.keys()];
+  const direct = await model.classify(files.map((f) => readFileSync(join(images, f))));
+  await model.close();
+  const byFile = new Map(results.map((x) => [x.imageUri.split('/').pop()!, x.label]));
+  const agree = files.filter((f, i) => byFile.get(f) === direct[i]!.label).length;
+  const stackRight = files.filter((f) => byFile.get(f) === String(truth.get(f))).length;
+  const modelRight = files.filter((f, i) => direct[i]!.label === String(truth.get(f))).length;
+  timings.accuracyPercent = stackRight;
+  expect(agree).toBeGreaterThanOrEqual(99);
+  expect(Math.abs(stackRight - modelRight)).toBeLessThanOrEqual(1);
+  expect(stackRight).toBeGreaterThanOrEqual(85);
+});
+
+test('a second version deployed as a canary gets 10%, promote gives it all, rollback restores the split', async () => {
+  const canary = await dropship('deploy', fixtures.canary, '--model', 'digits', '--version', 'v2', '--wait');
+  ok(canary);
+  expect(canary.stderr).toContain('10% of traffic');
+  let s = await status();
+  expect(s.traffic).toEqual({ v1: 90, v2: 10 });
+
+  const promoted = await dropship('promote', 'digits', 'v2', '--wait');
+  ok(promoted);
+  s = await status();
+  expect(s.traffic).toEqual({ v2: 100 });
+  expect(stateOf(s, 'v1')).toBe('SUPERSEDED');
+
+  const rolledBack = await dropship('rollback', 'digits', '--wait');
+  ok(rolledBack);
+  s = await status();
+  expect(s.traffic).toEqual({ v1: 90, v2: 10 });
+  expect(stateOf(s, 'v1')).toBe('DEPLOYED');
+});
+
+test('with the stack running, bad requests fail with the reason', async () => {
+  const again = await dropship('deploy', DEMO_MODEL_DIR, '--model', 'digits', '--version', 'v1');
+  expect(again.code).toBe(1);
+  expect(again.stderr).toContain('digits/v1 already exists (DEPLOYED)');
+
+  // Skipping the local check, the model-drop function refuses it and the version ends FAILED.
+  const wrong = await dropship('deploy', fixtures.wrongSignature, '--model', 'digits', '--version', 'v3', '--no-check', '--wait');
+  expect(wrong.code).toBe(1);
+  expect(wrong.stderr).toContain('digits/v3 FAILED');
+  expect(wrong.stderr).toContain("output 'label' has dtype DT_INT64, expected DT_STRING");
+
+  const [noModel, noJob, noVersion] = await Promise.all([
+    dropship('status', 'nosuch'),
+    dropship('results', 'nosuch'),
+    dropship('promote', 'digits', 'v9'),
+  ]);
+  expect([noModel.code, noJob.code, noVersion.code]).toEqual([1, 1, 1]);
+  expect(noModel.stderr).toContain('no model nosuch');
+  expect(noJob.stderr).toContain('no job nosuch');
+  expect(noVersion.stderr).toContain('digits/v9 does not exist');
+});
+
+test('Ctrl-C stops everything the stack started', async () => {
+  const groups = [up.pid!, ...stack.processGroups];
+  process.kill(-up.pid!, 'SIGINT');
+  const code = await Promise.race([upExit, new Promise<string>((r) => setTimeout(() => r('timeout'), 60_000))]);
+  expect(code).toBe(0);
+  const alive = groups.filter((g) => {
+    try {
+      process.kill(-g, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  expect(alive).toEqual([]);
+  expect(existsSync(stackFilePath(data))).toBe(false);
+});
