@@ -9,6 +9,7 @@ export interface StackAddresses {
   storageUrl: string;
   vertexEndpoint: string;
   buckets: { models: string; images: string };
+  defaultModel?: string;
 }
 
 /**
@@ -28,6 +29,8 @@ export function functionEnv(addr: StackAddresses, functions: FunctionSpec[] = TO
     STORAGE_EMULATOR_HOST: addr.storageUrl,
     // No metadata server exists off Google Cloud: skip the client libraries' probe for one.
     METADATA_SERVER_DETECTION: 'none',
+    // Images dropped without a _job.json are labeled by this model; locally, the demo model.
+    DEFAULT_MODEL: addr.defaultModel ?? 'digits',
     MODELS_BUCKET: addr.buckets.models,
     IMAGES_BUCKET: addr.buckets.images,
     ...topicEnv(),
