@@ -13,7 +13,7 @@ export const DEMO_MODEL = 'digits';
  * `dropship up --demo`: deploys the demo model (once: a restarted stack keeps it) and labels a
  * handful of held-out MNIST digits, printing each label beside the true digit.
  */
-export async function runDemo(target: Target, dataDir: string, say: (line: string) => void, count = 12): Promise<void> {
+export async function runDemo(target: Target, dataDir: string, say: (line: string) => void, count = 10): Promise<void> {
   const versions = target.firestore().collection('models').doc(DEMO_MODEL).collection('versions');
   const deployed = (await versions.get()).docs.some((d) => (d.data() as VersionRecord).state === 'DEPLOYED');
   if (deployed) {

@@ -122,6 +122,10 @@ test('dropship label --wait labels 100 held-out digits, and results --json retur
   expect(results).toHaveLength(DIGITS);
   expect(new Set(results.map((x) => x.imageUri)).size).toBe(DIGITS);
   expect(results.every((x) => x.status === 'OK')).toBe(true);
+  // --follow replays what is there and ends once --count results are in; CSV has a header.
+  const followed = await dropship('results', 'e2e', '--follow', '--count', String(DIGITS), '--format', 'csv');
+  ok(followed);
+  expect(followed.stdout.trimEnd().split('\n')).toHaveLength(DIGITS + 1);
 
   // The demo model's own answers on the same files, without the stack.
   const model = await OnnxImageClassifier.load(DEMO_MODEL_DIR);
