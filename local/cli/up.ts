@@ -60,10 +60,20 @@ async function up(flags: UpFlags): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
+  // The functions run in this process: if one crashes it, still stop the emulators' process
+  // groups (they are not in ours) before exiting, so nothing is left behind.
+  let stackRef: RunningStack | undefined;
+  const onCrash = (err: unknown) => {
+    say(`the stack crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    void (stackRef?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
+  };
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
 
   let stack: RunningStack | undefined;
   try {
     stack = await startStack({ dataDir, lroDelayMs: flags.lroDelayMs, scheduleEveryMs: flags.tickMs, say });
+    stackRef = stack;
     if (!signalled) {
       process.stdout.write(banner(stack, (Date.now() - t0) / 1000));
       if (flags.demo) {
