@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { describe: string; load: () => Promise<CommandMo
   results: { describe: "a job's results, as a table, JSON, CSV or JSONL; --follow streams them", load: () => import('#local/cli/results') },
   promote: { describe: 'give a canary version all the traffic', load: () => import('#local/cli/promote') },
   rollback: { describe: 'put traffic back on an earlier version', load: () => import('#local/cli/rollback') },
+  loadtest: { describe: 'a Locust-style load test of a Vertex AI endpoint', load: () => import('#local/loadtest/command') },
   'vertex-emulator': { describe: 'run the Vertex AI emulator on its own', load: () => import('#local/vertex-emulator/main') },
   'storage-emulator': { describe: 'run the Cloud Storage emulator on its own', load: () => import('#local/storage-emulator/main') },
 };
