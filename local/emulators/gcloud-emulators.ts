@@ -67,12 +67,11 @@ export async function startPubsubEmulator(opts: {
 export async function startFirestoreEmulator(opts: {
   logDir: string;
   port?: number;
-  /** a folder to import at start and export to on exit, so state survives a restart */
-  dataDir?: string;
 }): Promise<RunningEmulator> {
+  // No data folder here: the emulator's --export-on-exit does not run when its process group is
+  // stopped; local/stack/persistent-firestore.ts keeps state across restarts over REST instead.
   const port = opts.port ?? (await freePort());
   const args = ['emulators', 'firestore', 'start', `--host-port=127.0.0.1:${port}`];
-  if (opts.dataDir) args.push(`--export-on-exit=${opts.dataDir}`, `--import-data=${opts.dataDir}`);
   const proc = spawnGroup('gcloud', args, { logFile: join(opts.logDir, 'firestore-emulator.log') });
   await readyOrStop(proc, `http://127.0.0.1:${port}/`, 'the Firestore emulator');
   return { name: 'firestore', hostPort: `127.0.0.1:${port}`, process: proc };

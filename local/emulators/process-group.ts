@@ -46,9 +46,11 @@ export function spawnGroup(
       killGroup(pid, 'SIGTERM');
       const timer = new Promise((r) => setTimeout(r, graceMs));
       await Promise.race([exited, timer]);
-      // The wrapper may be gone while java lingers in the group: always finish the group.
+      // The wrapper may be gone while java lingers in the group: always finish the group, and
+      // call it stopped only when nothing of it is left.
       killGroup(pid, 'SIGKILL');
       if (!done) await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+      await waitGroupGone(pid, 5000);
     },
   };
 }
@@ -58,6 +60,20 @@ export function killGroup(pid: number, signal: NodeJS.Signals): void {
     process.kill(-pid, signal);
   } catch {
     // already gone
+  }
+}
+
+/** Waits until no process is left in a process group; false if some still is at the deadline. */
+export async function waitGroupGone(pgid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      process.kill(-pgid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
+    }
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

@@ -11,7 +11,7 @@ import { TOPOLOGY } from '#shared/topology';
 import { startControlServer } from './control-server';
 import { createTopology } from './create-topology';
 import { functionEnv } from './function-env';
-import { waitGroupGone } from './group-gone';
+import { waitGroupGone } from '#local/emulators/process-group';
 import { LOCAL_BUCKETS, LOCAL_PROJECT, LOCAL_REGION } from './local-names';
 import { startPersistentFirestore, type PersistentFirestore } from './persistent-firestore';
 import { startScheduleTimers } from './reconcile-timer';
