@@ -224,7 +224,7 @@ export function checkTopologyParity(cfg: TerraformConfig, code: Topology): strin
   const want = normalizeTopology(code);
   if (JSON.stringify(tf.buckets) !== JSON.stringify(want.buckets)) problems.push(`buckets: terraform has ${tf.buckets.join(', ')}, shared/topology.ts has ${want.buckets.join(', ')}`);
   for (const kind of ['topics', 'functions', 'schedules'] as const) {
-    const byName = (xs: ReadonlyArray<{ name: unknown }>) => new Map<string, unknown>(xs.map((x) => [String(x.name), x]));
+    const byName = (xs: ReadonlyArray<object>) => new Map<string, unknown>(xs.map((x) => [String((x as { name?: unknown }).name), x]));
     const a = byName(tf[kind]);
     const b = byName(want[kind]);
     for (const [n, x] of b) {
