@@ -1,0 +1,110 @@
+/**
+ * `npm run bench`: one run on the local stack, each figure measured beside its baseline in
+ * the same run, printed as one table and written to .dropship/bench/latest.json (plus a
+ * timestamped copy). See docs/benchmarks.md.
+ *
+ *   node --conditions=source --import tsx local/bench/main.ts [--only deploy,calls,labeling,ort] [--vit-images 64] [--digits 300]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BenchStack } from './harness/bench-stack';
+import { procStatusKb, sampleRss } from './harness/function-child';
+import { dropModel } from './drop-model';
+import { emulatorVsOrtFigure } from './emulator-vs-ort-figure';
+import { predictCallsFigure } from './predict-calls';
+import { pipelineThroughputFigures } from './pipeline-throughput';
+import { formatTable, machine, writeRun, type Figure } from './report';
+
+const PARTS = ['ort', 'deploy', 'calls', 'labeling'] as const;
+type Part = (typeof PARTS)[number];
+const DEMO_MODEL_DIR = resolve(__dirname, '..', 'demo-model', 'mnist-vit');
+/** docs/deployment.md: measured before this bench, emulator operations taking 0.5 s */
+const DEPLOY_BASELINE_S = 7.0;
+const LRO_DELAY_MS = 500;
+/** TOPOLOGY's memory for predict-worker: 1Gi */
+const WORKER_MEMORY_MIB = 1024;
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      only: { type: 'string' },
+      'vit-images': { type: 'string', default: '64' },
+      digits: { type: 'string', default: '300' },
+      'keep-data': { type: 'boolean', default: false },
+    },
+  });
+  const only = new Set((values.only ?? PARTS.join(',')).split(',').map((s) => s.trim()) as Part[]);
+  for (const p of only) if (!PARTS.includes(p)) throw new Error(`--only takes ${PARTS.join(',')}, got ${p}`);
+  const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+  const started = Date.now();
+  const figures: Figure[] = [];
+
+  // Alone on the machine first: it measures raw compute.
+  if (only.has('ort')) figures.push(await emulatorVsOrtFigure(say));
+
+  if (only.has('deploy') || only.has('calls') || only.has('labeling')) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dropship-bench-'));
+    const stack = new BenchStack({ dataDir, lroDelayMs: LRO_DELAY_MS, tickMs: 1000, say });
+    try {
+      await stack.start();
+      say('dropping the demo model into the models bucket...');
+      const cold = await dropModel(stack, DEMO_MODEL_DIR, 'mnist-vit', 'v1');
+      // The same again with the function warm: a second model, so it creates its endpoint too.
+      const drop = await dropModel(stack, DEMO_MODEL_DIR, 'mnist-vit-warm', 'v1');
+      say(`model drop -> DeployModel issued: ${cold.seconds.toFixed(2)} s on the first drop (functions cold), ${drop.seconds.toFixed(2)} s warm`);
+      if (only.has('deploy')) {
+        figures.push({
+          id: 'deploy-latency',
+          name: 'model drop -> DeployModel issued',
+          measured: drop.seconds,
+          unit: 's',
+          baseline: { value: DEPLOY_BASELINE_S, what: 's before this work' },
+          target: '<= 2 s',
+          pass: drop.seconds <= 2,
+          note: `a model's first version (creates its endpoint), function warm; first drop on a fresh stack: ${cold.seconds.toFixed(2)} s; emulator operations take ${LRO_DELAY_MS} ms`,
+          details: { warm: drop, cold },
+        });
+      }
+      const rss = sampleRss(() => procStatusKb(stack.worker.pid, 'VmRSS'));
+      const idleRss = procStatusKb(stack.worker.pid, 'VmRSS') ?? 0;
+      if (only.has('calls')) figures.push(...(await predictCallsFigure(stack, { model: 'mnist-vit', digits: Number(values.digits), say })));
+      if (only.has('labeling')) figures.push(...(await pipelineThroughputFigures(stack, { images: Number(values['vit-images']), say })));
+      const peak = rss.stop();
+      if (only.has('calls') || only.has('labeling')) {
+        const mib = peak / 2 ** 20;
+        figures.push({
+          id: 'worker-peak-rss',
+          name: 'predict worker peak RSS while labeling',
+          measured: mib,
+          unit: 'MiB',
+          baseline: { value: WORKER_MEMORY_MIB, what: 'MiB, the function memory (TOPOLOGY)' },
+          target: '< baseline',
+          pass: mib < WORKER_MEMORY_MIB,
+          note: `own process, sampled every 100 ms from /proc; ${(idleRss / 2 ** 20).toFixed(0)} MiB idle (includes the tsx loader)`,
+          details: { peakBytes: peak, idleBytes: idleRss },
+        });
+      }
+    } finally {
+      await stack.stop();
+      if (!values['keep-data']) rmSync(dataDir, { recursive: true, force: true });
+      else say(`stack data and logs kept in ${dataDir}`);
+    }
+  }
+
+  const table = formatTable(figures);
+  process.stdout.write(`\n${table}\n`);
+  const files = writeRun('bench', { benchmark: 'dropship', time: new Date().toISOString(), seconds: Math.round((Date.now() - started) / 1000), machine: machine(), parts: [...only], figures });
+  process.stdout.write(`\nwrote ${files.join(' and ')}\n`);
+  return figures.every((f) => f.pass) ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(2);
+  },
+);

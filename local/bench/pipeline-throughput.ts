@@ -1,0 +1,113 @@
+import { access } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { EndpointServiceClient, helpers, ModelServiceClient, PredictionServiceClient } from '@google-cloud/aiplatform';
+import { buildVitB16, DEFAULT_VIT_B16_DIR } from '#local/model-build/build-vit-b16';
+import { vertexClientOptions } from '#shared/adapters/vertex-client-options';
+import { benchJpegs } from './bench-images';
+import type { BenchStack } from './harness/bench-stack';
+import type { Figure } from './report';
+
+const MODEL = 'vit-b16';
+const LOCATION = 'us-central1';
+
+/**
+ * End-to-end labeling throughput (images dropped -> results written, through the real
+ * functions) against the endpoint's own throughput on the same images, asked directly at its
+ * best batch. ViT-B/16 (random weights) makes the endpoint the bottleneck, as in production;
+ * the ratio is how much of the endpoint the pipeline manages to use.
+ */
+export async function pipelineThroughputFigures(stack: BenchStack, opts: { images: number; say: (line: string) => void }): Promise<Figure[]> {
+  const modelDir = resolve(DEFAULT_VIT_B16_DIR);
+  try {
+    await access(join(modelDir, 'model.onnx'));
+  } catch {
+    opts.say(`building ViT-B/16 with random weights in ${modelDir} ...`);
+    await buildVitB16(modelDir);
+  }
+  const clientOpts = vertexClientOptions({ VERTEX_LOCATION: LOCATION, VERTEX_API_ENDPOINT: stack.vertex.endpoint });
+  const endpoint = await deployDirect(stack, modelDir, clientOpts);
+  const jpegs = await benchJpegs(opts.images);
+
+  opts.say(`the endpoint's own throughput on ${jpegs.length} images (direct predict calls, 2 in flight)...`);
+  const predictions = new PredictionServiceClient(clientOpts);
+  const instances = jpegs.map((j) => helpers.toValue({ string_input: { b64: j.toString('base64') } })!);
+  const direct: Record<string, number> = {};
+  try {
+    await predictions.predict({ endpoint, instances: instances.slice(0, 2) }); // warm-up
+    for (const batch of [8, 16, 32]) {
+      direct[batch] = await imagesPerSecond(instances.length, batch, 2, (from, to) => predictions.predict({ endpoint, instances: instances.slice(from, to) }));
+      opts.say(`  batch ${batch}: ${direct[batch]!.toFixed(2)} img/s`);
+    }
+  } finally {
+    await predictions.close();
+  }
+  const [bestBatch, bestRate] = Object.entries(direct).reduce((a, b) => (b[1] > a[1] ? b : a));
+
+  const job = `vit-${Date.now()}`;
+  opts.say(`dropping the same ${jpegs.length} images into gs://${stack.buckets.images}/${job}/ ...`);
+  await stack.upload(stack.buckets.images, `${job}/_job.json`, Buffer.from(JSON.stringify({ model: MODEL })));
+  const t0 = Date.now();
+  await stack.uploadAll(stack.buckets.images, jpegs.map((bytes, i) => ({ name: `${job}/img-${String(i).padStart(4, '0')}.jpg`, bytes })));
+  const done = await stack.waitFor(async () => (await stack.resultCount(job)) >= jpegs.length, Math.max(120_000, (jpegs.length / bestRate) * 5000), 100);
+  const seconds = (Date.now() - t0) / 1000;
+  const results = await stack.results(job);
+  const ok = results.filter((r) => r.status === 'OK').length;
+  if (!done) opts.say(`only ${results.length} of ${jpegs.length} results after ${seconds.toFixed(0)} s`);
+  const rate = results.length === jpegs.length ? jpegs.length / seconds : 0;
+  opts.say(`  pipeline: ${rate.toFixed(2)} img/s (${ok} OK of ${results.length})`);
+  return [
+    {
+      id: 'labeling-efficiency',
+      name: 'labeling pipeline, ViT-B/16',
+      measured: rate,
+      unit: 'img/s',
+      baseline: { value: bestRate, what: `img/s, endpoint alone at batch ${bestBatch}` },
+      target: '>= 90% of baseline',
+      pass: rate >= 0.9 * bestRate && ok === jpegs.length,
+      note: `${((100 * rate) / bestRate).toFixed(1)}% of the endpoint; ${jpegs.length} images dropped -> results written`,
+      details: { images: jpegs.length, seconds, ok, results: results.length, directByBatch: direct, efficiency: rate / bestRate, job },
+    },
+  ];
+}
+
+/** Deploys the model folder on the emulator with the official clients and records the endpoint as the deployment side does. */
+async function deployDirect(stack: BenchStack, modelDir: string, clientOpts: ReturnType<typeof vertexClientOptions>): Promise<string> {
+  const models = new ModelServiceClient(clientOpts);
+  const endpoints = new EndpointServiceClient(clientOpts);
+  try {
+    const parent = `projects/${stack.project}/locations/${LOCATION}`;
+    const [upload] = await models.uploadModel({
+      parent,
+      modelId: MODEL,
+      model: { displayName: MODEL, artifactUri: modelDir, containerSpec: { imageUri: 'us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest' } },
+    });
+    const [uploaded] = await upload.promise();
+    const [create] = await endpoints.createEndpoint({ parent, endpoint: { displayName: MODEL } });
+    const [created] = await create.promise();
+    const [deploy] = await endpoints.deployModel({
+      endpoint: created.name!,
+      deployedModel: { model: uploaded.model!, displayName: MODEL, dedicatedResources: { machineSpec: { machineType: 'n1-standard-8' }, minReplicaCount: 1, maxReplicaCount: 1 } },
+      trafficSplit: { '0': 100 },
+    });
+    await deploy.promise();
+    await stack.db.doc(`models/${MODEL}`).set({ endpoint: created.name!, vertexModel: uploaded.model! }, { merge: true });
+    return created.name!;
+  } finally {
+    await Promise.all([models.close(), endpoints.close()]);
+  }
+}
+
+async function imagesPerSecond(images: number, batch: number, inFlight: number, call: (from: number, to: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < images) {
+        const from = next;
+        next = Math.min(images, next + batch);
+        await call(from, next);
+      }
+    }),
+  );
+  return images / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
