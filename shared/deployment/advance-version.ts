@@ -10,8 +10,16 @@ import { syncTraffic } from './traffic-sync';
 export interface AdvanceOptions {
   /** how long to wait here for UploadModel before leaving it to the reconciler (0: check once) */
   waitForUploadMs: number;
+  /** the longest pause between two checks of UploadModel */
   pollIntervalMs: number;
 }
+
+/**
+ * The first check of a pending UploadModel comes this soon, and the pause doubles up to
+ * pollIntervalMs: a quick upload (the local emulator, a small model) is seen at once, and a
+ * slow one (minutes on Vertex AI) is not polled more than every pollIntervalMs.
+ */
+const FIRST_POLL_MS = 50;
 
 const MODEL_LABEL_VALUE = /[^a-z0-9_-]+/g;
 
@@ -24,6 +32,7 @@ const MODEL_LABEL_VALUE = /[^a-z0-9_-]+/g;
 export async function advanceVersion(ctx: DeploymentContext, start: VersionRecord, holder: string, opts: AdvanceOptions): Promise<VersionRecord> {
   let rec = start;
   const deadline = ctx.clock.now().getTime() + opts.waitForUploadMs;
+  let pollMs = Math.min(FIRST_POLL_MS, opts.pollIntervalMs);
   for (;;) {
     if (rec.state === 'REGISTERING') {
       if (!rec.operation) rec = await startUpload(ctx, rec, holder);
@@ -31,8 +40,9 @@ export async function advanceVersion(ctx: DeploymentContext, start: VersionRecor
       const op = rec.operation!;
       const status = await retrying(ctx, 'vertex.checkUpload', () => ctx.vertex.checkUpload(op.name));
       if (!status.done) {
-        if (ctx.clock.now().getTime() + opts.pollIntervalMs > deadline) return rec;
-        await ctx.clock.sleep(opts.pollIntervalMs);
+        if (ctx.clock.now().getTime() + pollMs > deadline) return rec;
+        await ctx.clock.sleep(pollMs);
+        pollMs = Math.min(opts.pollIntervalMs, pollMs * 2);
         continue;
       }
       if ('error' in status) return fail(ctx, rec, holder, `UploadModel failed: ${status.error}`);

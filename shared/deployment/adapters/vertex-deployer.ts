@@ -7,6 +7,14 @@ type IDeployedModel = protos.google.cloud.aiplatform.v1.IDeployedModel;
 const MODEL_LABEL = 'dropship-model';
 
 /**
+ * CreateEndpoint takes seconds and DeployModel waits on it: poll it from 25 ms up, growing to
+ * 1 s, rather than on the client's default schedule (first poll later, slower growth).
+ */
+const CREATE_ENDPOINT_POLLING: { longrunning: { initialRetryDelayMillis: number; retryDelayMultiplier: number; maxRetryDelayMillis: number; totalTimeoutMillis: number } } = {
+  longrunning: { initialRetryDelayMillis: 25, retryDelayMultiplier: 1.5, maxRetryDelayMillis: 1000, totalTimeoutMillis: 10 * 60 * 1000 },
+};
+
+/**
  * Vertex AI through @google-cloud/aiplatform. Long-running operations are started here and
  * checked by name later (from any process), never awaited to the end, except CreateEndpoint,
  * which takes seconds.
@@ -65,11 +73,14 @@ export function vertexDeployer(opts: {
 
     async createEndpoint(model) {
       try {
-        const [op] = await endpoints.createEndpoint({
-          parent,
-          endpointId: model,
-          endpoint: { displayName: model, labels: { [MODEL_LABEL]: model } },
-        });
+        const [op] = await endpoints.createEndpoint(
+          {
+            parent,
+            endpointId: model,
+            endpoint: { displayName: model, labels: { [MODEL_LABEL]: model } },
+          },
+          CREATE_ENDPOINT_POLLING,
+        );
         const [endpoint] = await op.promise();
         return requireName(endpoint.name);
       } catch (err) {
