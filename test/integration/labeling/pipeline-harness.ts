@@ -57,7 +57,7 @@ export class PipelineHarness {
       DEFAULT_MODEL: MODEL,
       PREDICTION_REQUESTS_TOPIC: 'prediction-requests',
       PREDICTION_RESULTS_TOPIC: 'prediction-results',
-      LOG_LEVEL: 'ERROR',
+      LOG_LEVEL: process.env.LABELING_LOG_LEVEL ?? 'ERROR',
       ...env,
     });
     this.db = new Firestore({ projectId: this.projectId });
@@ -131,11 +131,20 @@ export class PipelineHarness {
   async directLabels(files: Buffer[]): Promise<string[]> {
     const out: string[] = [];
     for (let i = 0; i < files.length; i += 32) {
-      const [res] = await this.predictionClient.predict({
+      const request = {
         endpoint: this.endpoint,
         instances: files.slice(i, i + 32).map((b) => helpers.toValue({ string_input: { b64: b.toString('base64') } })!),
-      });
-      for (const p of res.predictions ?? []) out.push(String((helpers.fromValue(p as never) as { label: string }).label));
+      };
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const [res] = await this.predictionClient.predict(request);
+          for (const p of res.predictions ?? []) out.push(String((helpers.fromValue(p as never) as { label: string }).label));
+          break;
+        } catch (err) {
+          // injected 429/503 faults may still be on
+          if (attempt >= 10 || ![8, 14].includes((err as { code?: number }).code ?? 0)) throw err;
+        }
+      }
     }
     return out;
   }
@@ -172,6 +181,27 @@ export class PipelineHarness {
   async resultCount(job: string): Promise<number> {
     const snap = await this.db.collection(`jobs/${job}/results`).count().get();
     return snap.data().count;
+  }
+
+  /**
+   * Publishes a second copy of every prediction request the intake sends while `until` is
+   * pending, so the worker sees each request twice (as a Pub/Sub redelivery would deliver it).
+   */
+  async duplicateRequests<T>(until: () => Promise<T>): Promise<T> {
+    const topic = this.pubsub.topic('prediction-requests');
+    const [tap] = await topic.createSubscription(`requests-tap-${Date.now()}`, { ackDeadlineSeconds: 60 });
+    const copies: Promise<string>[] = [];
+    tap.on('message', (m: Message) => {
+      if (m.attributes.duplicate !== 'true') copies.push(topic.publishMessage({ data: m.data, attributes: { ...m.attributes, duplicate: 'true' } }));
+      m.ack();
+    });
+    try {
+      return await until();
+    } finally {
+      await tap.close();
+      await Promise.all(copies);
+      await tap.delete();
+    }
   }
 
   messagesFor(job: string, type = 'result'): ResultMessage[] {
