@@ -1,0 +1,92 @@
+import { silentLogger } from '#shared/logging/logger';
+import { packInstances, instanceRequestBytes, REQUEST_OVERHEAD_BYTES } from '#shared/labeling/pack-instances';
+import { PredictBatcher } from '#shared/labeling/predict-batcher';
+import type { Predictor } from '#shared/labeling/ports';
+import { backoffDelay, retryWithinBudget } from '#shared/labeling/retry-policy';
+import { PermanentError, TransientError } from '#shared/errors';
+
+const grpcError = (code: number, message = 'x') => Object.assign(new Error(message), { code });
+
+describe('packInstances', () => {
+  it('fills requests up to the byte limit (base64 counted) and the instance cap, in order', () => {
+    const limits = { maxRequestBytes: REQUEST_OVERHEAD_BYTES + 3 * instanceRequestBytes(300), maxInstances: 4 };
+    const groups = packInstances([300, 300, 300, 300, 10, 10, 10, 10, 10], (n) => n, limits);
+    expect(groups).toEqual([[300, 300, 300], [300, 10, 10, 10], [10, 10]]);
+    expect(instanceRequestBytes(300)).toBeGreaterThanOrEqual(400);
+  });
+});
+
+describe('retryWithinBudget', () => {
+  it('retries RESOURCE_EXHAUSTED / UNAVAILABLE / DEADLINE_EXCEEDED, not INVALID_ARGUMENT', async () => {
+    let calls = 0;
+    const sleep = async () => undefined;
+    const v = await retryWithinBudget(
+      async () => {
+        calls++;
+        if (calls < 4) throw grpcError([8, 14, 4][calls - 1]!);
+        return 'ok';
+      },
+      { deadline: Date.now() + 60_000, sleep },
+    );
+    expect([v, calls]).toEqual(['ok', 4]);
+    await expect(retryWithinBudget(async () => Promise.reject(grpcError(3)), { deadline: Date.now() + 60_000, sleep })).rejects.toMatchObject({ code: 3 });
+  });
+
+  it('gives up with the last error when the next wait would pass the deadline', async () => {
+    let now = 0;
+    let calls = 0;
+    const p = retryWithinBudget(
+      async () => {
+        calls++;
+        throw grpcError(8);
+      },
+      { deadline: 1_000, now: () => now, sleep: async (ms) => void (now += ms), policy: { initialDelayMs: 100, maxDelayMs: 400, multiplier: 2 } },
+    );
+    await expect(p).rejects.toMatchObject({ code: 8 });
+    expect(calls).toBeGreaterThan(2);
+    expect(now).toBeLessThan(1_000);
+  });
+
+  it('jitters below an exponential cap', () => {
+    const policy = { initialDelayMs: 100, maxDelayMs: 1000, multiplier: 2 };
+    expect(backoffDelay(0, policy, () => 0.999)).toBeLessThan(100);
+    expect(backoffDelay(3, policy, () => 0.999)).toBeLessThan(800);
+    expect(backoffDelay(3, policy, () => 0.999)).toBeGreaterThan(700);
+    expect(backoffDelay(10, policy, () => 0.999)).toBeLessThan(1000);
+  });
+});
+
+describe('PredictBatcher', () => {
+  const img = (n: number) => Buffer.from([n]);
+  const fakePredictor = (bad: Set<number>, seen: number[][]): Predictor => ({
+    async predict(_endpoint, instances) {
+      seen.push(instances.map((b) => b[0]!));
+      if (instances.some((b) => bad.has(b[0]!))) throw grpcError(3, 'cannot decode');
+      return { predictions: instances.map((b) => ({ label: `L${b[0]}`, confidence: 0.9 })), deployedModelId: 'd', model: 'm', modelVersionId: '1' };
+    },
+  });
+
+  it('shares one call between submissions that arrive within the window', async () => {
+    const seen: number[][] = [];
+    const b = new PredictBatcher(fakePredictor(new Set(), seen), 'e', { windowMs: 20, pack: { maxRequestBytes: 1_000_000, maxInstances: 8 }, logger: silentLogger });
+    const deadline = Date.now() + 5_000;
+    const [a, c] = await Promise.all([b.submit([{ bytes: img(1), deadline }]), b.submit([{ bytes: img(2), deadline }, { bytes: img(3), deadline }])]);
+    expect(seen).toEqual([[1, 2, 3]]);
+    expect(a.map((o) => o.ok && o.label)).toEqual(['L1']);
+    expect(c.map((o) => o.ok && o.label)).toEqual(['L2', 'L3']);
+  });
+
+  it('isolates an instance the model rejects by splitting the batch; the others are labeled', async () => {
+    const seen: number[][] = [];
+    const b = new PredictBatcher(fakePredictor(new Set([3]), seen), 'e', { windowMs: 0, pack: { maxRequestBytes: 1_000_000, maxInstances: 8 }, logger: silentLogger });
+    const out = await b.submit([1, 2, 3, 4, 5].map((n) => ({ bytes: img(n), deadline: Date.now() + 5_000 })));
+    expect(out.map((o) => (o.ok ? o.label : (o.error as PermanentError).reason))).toEqual(['L1', 'L2', 'MODEL_REJECTED', 'L4', 'L5']);
+  });
+
+  it('reports a busy endpoint past the budget as transient for every image of the call', async () => {
+    const predictor: Predictor = { predict: async () => Promise.reject(grpcError(8, 'Rate of traffic exceeds capacity')) };
+    const b = new PredictBatcher(predictor, 'e', { windowMs: 0, pack: { maxRequestBytes: 1_000_000, maxInstances: 8 }, backoff: { initialDelayMs: 5, maxDelayMs: 10, multiplier: 2 }, logger: silentLogger });
+    const out = await b.submit([{ bytes: img(1), deadline: Date.now() + 50 }, { bytes: img(2), deadline: Date.now() + 50 }]);
+    expect(out.every((o) => !o.ok && o.error instanceof TransientError)).toBe(true);
+  });
+});
