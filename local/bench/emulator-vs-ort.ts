@@ -2,12 +2,14 @@
  * ViT-B/16 images/s through the Vertex AI emulator's predict path (the official client over
  * gRPC -> emulator -> decode + TF bilinear resize -> ONNX Runtime) against a bare ONNX Runtime
  * session fed the same images already preprocessed, with the same thread count, at several
- * batch sizes. Calls alternate one by one between the two paths, so background load on the
- * machine hits both alike; each figure is the median over rounds. The emulator is also
- * measured with two requests in flight (decoding overlaps the run), in a block of its own.
- * Writes .dropship/bench/*.json.
+ * batch sizes. The emulator is measured with one request in flight and with two (the next
+ * request's decoding overlaps the current run). The three run in short blocks in rotating
+ * order, so background load on the machine falls on all alike; ratios are medians of the
+ * per-cycle ratios. Writes .dropship/bench/*.json.
  *
- *   npx node --conditions=source --import tsx local/bench/emulator-vs-ort.ts [--threads N] [--batches 1,2,4,8] [--rounds 3] [--images 16]
+ *   npx node --conditions=source --import tsx local/bench/emulator-vs-ort.ts [--threads N] [--batches 1,2,4,8] [--rounds 8] [--images 4]
+ *
+ * --rounds: cycles per batch size; --images: at least this many images per block (2 calls at least)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
@@ -30,7 +32,11 @@ interface Row {
   emulatorImagesPerSecond: number;
   /** two requests in flight: the next request's decode overlaps the current run */
   emulatorPipelinedImagesPerSecond: number;
-  rounds: Array<{ bare: number; emulator: number; pipelined: number }>;
+  /** median over cycles of emulator / bare within the cycle */
+  ratio: number;
+  pipelinedRatio: number;
+  /** images/s of each way in each cycle */
+  cycles: Array<{ bare: number; emulator: number; pipelined: number }>;
 }
 
 async function main(): Promise<void> {
@@ -38,15 +44,15 @@ async function main(): Promise<void> {
     options: {
       threads: { type: 'string' },
       batches: { type: 'string', default: '1,2,4,8' },
-      rounds: { type: 'string', default: '3' },
-      images: { type: 'string', default: '16' },
+      rounds: { type: 'string', default: '8' },
+      images: { type: 'string', default: '4' },
       model: { type: 'string', default: DEFAULT_VIT_B16_DIR },
     },
   });
   const threads = Number(values.threads ?? availableParallelism());
   const batches = values.batches!.split(',').map(Number);
   const rounds = Number(values.rounds);
-  const imagesPerRound = Number(values.images);
+  const imagesPerBlock = Number(values.images);
   const modelDir = resolve(values.model!);
 
   try {
@@ -104,30 +110,41 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const b of batches) {
     await runBare(b, b);
-    await runEmulator(b, b, 1);
-    const per: Row['rounds'] = [];
-    for (let r = 0; r < rounds; r++) {
-      const calls = Math.max(2, Math.ceil(imagesPerRound / b));
-      // One bare call, one emulator call, alternating which goes first: both see the same background load.
-      let bareSeconds = 0;
-      let emulatorSeconds = 0;
-      for (let i = 0; i < calls; i++) {
-        const bareFirst = i % 2 === 0;
-        if (bareFirst) bareSeconds += await timed(() => runBare(b, b));
-        emulatorSeconds += await timed(() => runEmulator(b, b, 1));
-        if (!bareFirst) bareSeconds += await timed(() => runBare(b, b));
+    await runEmulator(b, b, 2);
+    // Cycles of three short blocks (bare, emulator, emulator with 2 in flight) in rotating order:
+    // background load on the machine falls on all three alike within a cycle, so each cycle
+    // gives a fair ratio; the figures are the median ratio over cycles and rates over all of them.
+    const callsPerBlock = Math.max(2, Math.ceil(imagesPerBlock / b));
+    const images = callsPerBlock * b;
+    const cycles: Row['cycles'] = [];
+    const ways: Array<[keyof Row['cycles'][number], () => Promise<unknown>]> = [
+      ['bare', () => runBare(b, images)],
+      ['emulator', () => runEmulator(b, images, 1)],
+      ['pipelined', () => runEmulator(b, images, 2)],
+    ];
+    for (let c = 0; c < rounds; c++) {
+      const cycle = { bare: 0, emulator: 0, pipelined: 0 };
+      for (let i = 0; i < ways.length; i++) {
+        const [way, run] = ways[(i + c) % ways.length];
+        cycle[way] = images / (await timed(run));
       }
-      const round = { bare: (calls * b) / bareSeconds, emulator: (calls * b) / emulatorSeconds, pipelined: await runEmulator(b, calls * b, 2) };
-      per.push(round);
-      process.stdout.write(`batch ${b} round ${r + 1}: bare ${round.bare.toFixed(2)}, emulator ${round.emulator.toFixed(2)}, 2 in flight ${round.pipelined.toFixed(2)} images/s\n`);
+      cycles.push(cycle);
     }
-    rows.push({
+    const total = (way: keyof Row['cycles'][number]) => (cycles.length * images) / cycles.reduce((a, x) => a + images / x[way], 0);
+    const row: Row = {
       batch: b,
-      bareImagesPerSecond: median(per.map((x) => x.bare)),
-      emulatorImagesPerSecond: median(per.map((x) => x.emulator)),
-      emulatorPipelinedImagesPerSecond: median(per.map((x) => x.pipelined)),
-      rounds: per,
-    });
+      bareImagesPerSecond: total('bare'),
+      emulatorImagesPerSecond: total('emulator'),
+      emulatorPipelinedImagesPerSecond: total('pipelined'),
+      ratio: median(cycles.map((x) => x.emulator / x.bare)),
+      pipelinedRatio: median(cycles.map((x) => x.pipelined / x.bare)),
+      cycles,
+    };
+    rows.push(row);
+    process.stdout.write(
+      `batch ${b}: bare ${row.bareImagesPerSecond.toFixed(2)}, emulator ${row.emulatorImagesPerSecond.toFixed(2)} (${pct(row.ratio)}), ` +
+        `2 in flight ${row.emulatorPipelinedImagesPerSecond.toFixed(2)} (${pct(row.pipelinedRatio)}) images/s over ${rounds} cycles\n`,
+    );
   }
 
   await Promise.all([models.close(), endpoints.close(), predictions.close()]);
@@ -135,27 +152,33 @@ async function main(): Promise<void> {
   await bare.release();
   rmSync(dataDir, { recursive: true, force: true });
 
-  const best = (f: (r: Row) => number) => rows.reduce((a, r) => (f(r) > f(a) ? r : a));
-  const bestBare = best((r) => r.bareImagesPerSecond);
-  const bestEmu = best((r) => Math.max(r.emulatorImagesPerSecond, r.emulatorPipelinedImagesPerSecond));
-  const bestEmuRate = Math.max(bestEmu.emulatorImagesPerSecond, bestEmu.emulatorPipelinedImagesPerSecond);
+  const bestRatio = (r: Row) => Math.max(r.ratio, r.pipelinedRatio);
+  const bestBare = rows.reduce((a, r) => (r.bareImagesPerSecond > a.bareImagesPerSecond ? r : a));
+  const emuRate = (r: Row) => Math.max(r.emulatorImagesPerSecond, r.emulatorPipelinedImagesPerSecond);
+  const bestEmu = rows.reduce((a, r) => (emuRate(r) > emuRate(a) ? r : a));
   const summary = {
-    batch1Ratio: ratio(rows[0]),
-    bestBatch: { bare: { batch: bestBare.batch, imagesPerSecond: bestBare.bareImagesPerSecond }, emulator: { batch: bestEmu.batch, imagesPerSecond: bestEmuRate }, ratio: bestEmuRate / bestBare.bareImagesPerSecond },
+    batch1Ratio: bestRatio(rows[0]),
+    bestBatch: {
+      bare: { batch: bestBare.batch, imagesPerSecond: bestBare.bareImagesPerSecond },
+      emulator: { batch: bestEmu.batch, imagesPerSecond: emuRate(bestEmu) },
+      /** median per-cycle ratio at the batch where the bare session is fastest */
+      ratio: bestRatio(bestBare),
+    },
   };
 
   const lines = [
     '',
-    `ViT-B/16 (random weights), ${threads} ONNX Runtime thread(s), ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, median of ${rounds} rounds, ` +
+    `ViT-B/16 (random weights), ${threads} ONNX Runtime thread(s), ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, ${rounds} cycles, ` +
       `load average ${loadBefore.toFixed(1)} before / ${loadavg()[0].toFixed(1)} after (other work on the machine makes figures noisy)`,
-    'batch  bare img/s  emulator img/s (ratio)  emulator 2-in-flight img/s (ratio)',
+    'batch  bare img/s  emulator img/s (ratio)  emulator 2-in-flight img/s (ratio)   ratio = median over cycles',
     ...rows.map(
       (r) =>
-        `${String(r.batch).padStart(5)}  ${r.bareImagesPerSecond.toFixed(2).padStart(10)}  ${r.emulatorImagesPerSecond.toFixed(2).padStart(14)} (${pct(r.emulatorImagesPerSecond / r.bareImagesPerSecond)})` +
-        `  ${r.emulatorPipelinedImagesPerSecond.toFixed(2).padStart(26)} (${pct(r.emulatorPipelinedImagesPerSecond / r.bareImagesPerSecond)})`,
+        `${String(r.batch).padStart(5)}  ${r.bareImagesPerSecond.toFixed(2).padStart(10)}  ${r.emulatorImagesPerSecond.toFixed(2).padStart(14)} (${pct(r.ratio)})` +
+        `  ${r.emulatorPipelinedImagesPerSecond.toFixed(2).padStart(26)} (${pct(r.pipelinedRatio)})`,
     ),
-    `batch 1: emulator at ${pct(summary.batch1Ratio)} of bare (best of 1 and 2 in flight; 1 in flight: ${pct(rows[0].emulatorImagesPerSecond / rows[0].bareImagesPerSecond)})`,
-    `best batch: bare ${bestBare.bareImagesPerSecond.toFixed(2)} img/s at batch ${bestBare.batch}; emulator ${bestEmuRate.toFixed(2)} img/s at batch ${bestEmu.batch}: ${pct(summary.bestBatch.ratio)}`,
+    `batch 1: emulator at ${pct(summary.batch1Ratio)} of bare (best of 1 and 2 in flight)`,
+    `best batch: bare ${bestBare.bareImagesPerSecond.toFixed(2)} img/s at batch ${bestBare.batch}, emulator there at ${pct(summary.bestBatch.ratio)}; ` +
+      `emulator's best ${emuRate(bestEmu).toFixed(2)} img/s at batch ${bestEmu.batch}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
 
@@ -165,7 +188,7 @@ async function main(): Promise<void> {
   writeFileSync(
     file,
     JSON.stringify(
-      { benchmark: 'emulator-vs-ort', model: 'vit-b16-random', threads, cpu: cpus()[0]?.model, cpus: cpus().length, node: process.version, onnxruntime: ort.env.versions.common, rounds, imagesPerRound, loadAverage: { before: loadBefore, after: loadavg()[0] }, rows, summary, time: new Date().toISOString() },
+      { benchmark: 'emulator-vs-ort', model: 'vit-b16-random', threads, cpu: cpus()[0]?.model, cpus: cpus().length, node: process.version, onnxruntime: ort.env.versions.common, cycles: rounds, imagesPerBlock, loadAverage: { before: loadBefore, after: loadavg()[0] }, rows, summary, time: new Date().toISOString() },
       null,
       2,
     ) + '\n',
@@ -193,10 +216,6 @@ async function rate(images: number, batch: number, inFlight: number, call: () =>
   await Promise.all(Array.from({ length: Math.min(inFlight, calls) }, worker));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return (calls * batch) / seconds;
-}
-
-function ratio(r: Row): number {
-  return Math.max(r.emulatorImagesPerSecond, r.emulatorPipelinedImagesPerSecond) / r.bareImagesPerSecond;
 }
 
 function median(xs: number[]): number {
