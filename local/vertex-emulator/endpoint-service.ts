@@ -206,7 +206,8 @@ export function endpointService(ctx: EmulatorContext): UntypedServiceImplementat
       const dm = req.deployedModel;
       if (!dm?.model) throw invalidArgument('deployedModel.model is required: the model resource name, optionally with @version or @alias.');
       const { model, parsed } = findModel(state, dm.model);
-      if (parsed.project !== parseEndpointName(e.name).project || parsed.location !== parseEndpointName(e.name).location) {
+      const at = parseEndpointName(e.name);
+      if (parsed.project !== at.project || parsed.location !== at.location) {
         throw invalidArgument(`Model ${dm.model} must be in the same project and location as endpoint ${e.name}.`);
       }
       const version = resolveVersion(model, parsed.versionSpec);
