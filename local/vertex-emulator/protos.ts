@@ -33,8 +33,11 @@ export interface VertexProtos {
     PredictionService: grpc.ServiceDefinition;
     Operations: grpc.ServiceDefinition;
   };
-  /** google.protobuf.Any in proto-loader's object form */
-  pack(msg: PackedMessage): { typeUrl: string; value: Buffer };
+  /**
+   * google.protobuf.Any in proto-loader's object form. Its field is `type_url` even with
+   * keepCase false: protobufjs defines the well-known types itself, in snake case.
+   */
+  pack(msg: PackedMessage): { type_url: string; value: Buffer };
 }
 
 let cached: VertexProtos | undefined;
@@ -76,7 +79,7 @@ export function loadVertexProtos(): VertexProtos {
         t = root.lookupType(type);
         types.set(type, t);
       }
-      return { typeUrl: `type.googleapis.com/${type}`, value: Buffer.from(t.encode(t.fromObject(value)).finish()) };
+      return { type_url: `type.googleapis.com/${type}`, value: Buffer.from(t.encode(t.fromObject(value)).finish()) };
     },
   };
   return cached;

@@ -140,6 +140,10 @@ describe('Vertex AI emulator: restart', () => {
       const second = new Clients(emulator.endpoint);
       const op = await second.endpoints.checkDeployModelProgress(pending.name!);
       const [deployed] = await op.promise();
+      const [raw] = await second.endpoints.operationsClient.getOperation({ name: pending.name! } as Parameters<typeof second.endpoints.operationsClient.getOperation>[0]);
+      expect(raw.done).toBe(true);
+      const any = raw.metadata as unknown as { type_url: string };
+      expect(any.type_url).toBe('type.googleapis.com/google.cloud.aiplatform.v1.DeployModelOperationMetadata');
       const [ep] = await second.endpoints.getEndpoint({ name: endpoint });
       expect(ep.trafficSplit).toEqual({ [live]: 50, [deployed.deployedModel!.id!]: 50 });
       const [res] = await second.predictions.predict({ endpoint, instances: [image] });
