@@ -33,13 +33,13 @@ export async function emulatorVsOrtFigure(say: (line: string) => void, args = ['
   const best = run.summary.bestBatch;
   return {
     id: 'emulator-vs-ort',
-    name: 'emulator predict path, ViT-B/16',
-    measured: best.emulator.imagesPerSecond,
-    unit: 'img/s',
-    baseline: { value: best.bare.imagesPerSecond, what: 'img/s, bare ONNX Runtime session' },
-    target: '>= 95% of baseline',
+    name: 'emulator predict path vs bare ORT, ViT-B/16',
+    measured: 100 * best.ratio,
+    unit: '%',
+    baseline: { value: 100, what: `%: bare session ${best.bare.imagesPerSecond.toFixed(2)} img/s at batch ${best.bare.batch}` },
+    target: '>= 95%',
     pass: best.ratio >= 0.95,
-    note: `${(best.ratio * 100).toFixed(1)}% (best batch: emulator ${best.emulator.batch}, bare ${best.bare.batch}; batch 1: ${(run.summary.batch1Ratio * 100).toFixed(1)}%)`,
+    note: `median per-cycle ratio at the bare session's best batch; emulator best ${best.emulator.imagesPerSecond.toFixed(2)} img/s at batch ${best.emulator.batch}; batch 1: ${(run.summary.batch1Ratio * 100).toFixed(1)}%`,
     details: { source: file, threads: run.threads, ratio: best.ratio, batch1Ratio: run.summary.batch1Ratio, rows: run.rows },
   };
 }

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { stopOnSignal } from '#local/bench/harness/stop-on-signal';
 import { BenchStack } from './harness/bench-stack';
 import { procStatusKb, sampleRss } from './harness/function-child';
 import { dropModel } from './drop-model';
@@ -48,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
   if (only.has('deploy') || only.has('calls') || only.has('labeling')) {
     const dataDir = mkdtempSync(join(tmpdir(), 'dropship-bench-'));
     const stack = new BenchStack({ dataDir, lroDelayMs: LRO_DELAY_MS, tickMs: 1000, say });
+    stopOnSignal(() => stack.stop());
     try {
       await stack.start();
       say('dropping the demo model into the models bucket...');

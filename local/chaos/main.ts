@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { stopOnSignal } from '#local/bench/harness/stop-on-signal';
 import { BenchStack } from '#local/bench/harness/bench-stack';
 import { dropModel } from '#local/bench/drop-model';
 import { machine, writeRun } from '#local/bench/report';
@@ -35,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
   const started = Date.now();
   const dataDir = mkdtempSync(join(tmpdir(), 'dropship-chaos-'));
   const stack = new BenchStack({ dataDir, lroDelayMs: 200, tickMs: 1000, workerPushCopies: 2, say });
+  stopOnSignal(() => stack.stop());
   const events: Array<{ at: number; what: string }> = [];
   const note = (what: string) => {
     events.push({ at: Date.now() - started, what });
