@@ -99,7 +99,7 @@ export const TOPOLOGY: Topology = {
       name: 'image-intake',
       source: 'image-intake',
       trigger: { kind: 'storage-finalized', bucket: 'images' },
-      env: [...GOOGLE_ENV, 'IMAGES_BUCKET', 'PREDICTION_REQUESTS_TOPIC', 'PREDICTION_RESULTS_TOPIC', 'DEFAULT_MODEL'],
+      env: [...GOOGLE_ENV, 'IMAGES_BUCKET', 'PREDICTION_REQUESTS_TOPIC', 'PREDICTION_RESULTS_TOPIC'],
       timeoutSeconds: 540,
       memory: '512Mi',
       concurrency: 1,
