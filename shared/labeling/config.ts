@@ -30,6 +30,8 @@ export const workerConfigSchema = common.extend({
   PREDICT_MAX_REQUEST_BYTES: int(1_450_000, 4096),
   /** how long an image waits for others to share its predict call */
   PREDICT_COALESCE_MS: int(25, 0),
+  /** predict calls in flight per endpoint and instance; more images queue and share the next call */
+  PREDICT_MAX_IN_FLIGHT: int(2),
   /** time an invocation spends retrying refused predict calls before Pub/Sub redelivers */
   PREDICT_RETRY_BUDGET_MS: int(120_000),
   PREDICT_BACKOFF_INITIAL_MS: int(200),

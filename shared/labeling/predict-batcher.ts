@@ -11,6 +11,12 @@ export type InstanceOutcome =
 export interface BatcherOptions {
   /** how long the first queued image waits for company before its call goes out */
   windowMs: number;
+  /**
+   * predict calls in flight per endpoint at most (default 2). While they are, new images queue
+   * and go out together when a call returns: under load, batches grow by themselves to what
+   * the endpoint can take (group commit), with no added wait when it is idle.
+   */
+  maxInFlight?: number;
   pack: PackLimits;
   backoff?: BackoffPolicy;
   logger: Logger;
@@ -38,12 +44,14 @@ interface Pending {
 /**
  * Shares predict calls between the concurrent invocations of one instance: images queue for
  * a short window and go out packed into as few requests as fit the payload limit and the
- * instance cap. Every image gets its own outcome, so one bad image never fails the others.
+ * instance cap; while `maxInFlight` calls are out, images keep queueing and leave together
+ * when one returns. Every image gets its own outcome, so one bad image never fails the others.
  */
 export class PredictBatcher {
   private queue: Pending[] = [];
   private queuedBytes = REQUEST_OVERHEAD_BYTES;
   private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
 
   constructor(
     private readonly predictor: Predictor,
@@ -74,13 +82,28 @@ export class PredictBatcher {
   private flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const items = this.queue;
-    this.queue = [];
-    this.queuedBytes = REQUEST_OVERHEAD_BYTES;
-    for (const group of packInstances(items, (p) => p.bytes.length, this.opts.pack)) void this.dispatch(group);
+    const slots = (this.opts.maxInFlight ?? 2) - this.inFlight;
+    if (slots <= 0 || this.queue.length === 0) return; // a returning call flushes again
+    const groups = packInstances(this.queue, (p) => p.bytes.length, this.opts.pack);
+    const now = groups.slice(0, slots);
+    this.queue = groups.slice(slots).flat();
+    this.queuedBytes = this.queue.reduce((n, p) => n + instanceRequestBytes(p.bytes.length), REQUEST_OVERHEAD_BYTES);
+    for (const group of now) void this.dispatch(group);
   }
 
+  /** One call slot: holds it through retries, so a refusing endpoint also slows the queue. */
   private async dispatch(group: Pending[]): Promise<void> {
+    this.inFlight++;
+    try {
+      await this.send(group);
+    } finally {
+      this.inFlight--;
+      // What queued meanwhile has waited long enough: out with it now.
+      if (this.queue.length > 0) this.flush();
+    }
+  }
+
+  private async send(group: Pending[]): Promise<void> {
     const deadline = Math.min(...group.map((p) => p.deadline));
     const started = Date.now();
     let response: PredictResponse;
@@ -96,7 +119,7 @@ export class PredictBatcher {
         if (group.length > 1) {
           // One bad instance fails the whole call: halve until it is alone.
           const mid = Math.ceil(group.length / 2);
-          await Promise.all([this.dispatch(group.slice(0, mid)), this.dispatch(group.slice(mid))]);
+          await Promise.all([this.send(group.slice(0, mid)), this.send(group.slice(mid))]);
           return;
         }
         group[0]!.resolve({ ok: false, error: new PermanentError(`the model rejected the image: ${errorMessage(err)}`, 'MODEL_REJECTED') });

@@ -57,6 +57,7 @@ export function buildWorkerDeps(cfg: WorkerConfig, logger: Logger): WorkerDeps {
     endpoints: firestoreModelEndpoints(db),
     batchers: new BatcherRegistry(predictor, {
       windowMs: cfg.PREDICT_COALESCE_MS,
+      maxInFlight: cfg.PREDICT_MAX_IN_FLIGHT,
       pack: { maxInstances: cfg.PREDICT_MAX_INSTANCES, maxRequestBytes: cfg.PREDICT_MAX_REQUEST_BYTES },
       backoff: { initialDelayMs: cfg.PREDICT_BACKOFF_INITIAL_MS, maxDelayMs: cfg.PREDICT_BACKOFF_MAX_MS, multiplier: 2 },
       logger,

@@ -89,4 +89,33 @@ describe('PredictBatcher', () => {
     const out = await b.submit([{ bytes: img(1), deadline: Date.now() + 50 }, { bytes: img(2), deadline: Date.now() + 50 }]);
     expect(out.every((o) => !o.ok && o.error instanceof TransientError)).toBe(true);
   });
+
+  it('queues images while the in-flight calls are out and sends them together when one returns', async () => {
+    // Prepare: an endpoint that answers only when released, one call slot.
+    const seen: number[][] = [];
+    const releases: Array<() => void> = [];
+    const slow: Predictor = {
+      async predict(_e, instances) {
+        seen.push(instances.map((b) => b[0]!));
+        await new Promise<void>((r) => releases.push(r));
+        return { predictions: instances.map((b) => ({ label: `L${b[0]}`, confidence: 0.9 })), deployedModelId: 'd', model: 'm', modelVersionId: '1' };
+      },
+    };
+    const b = new PredictBatcher(slow, 'e', { windowMs: 0, maxInFlight: 1, pack: { maxRequestBytes: 1_000_000, maxInstances: 8 }, logger: silentLogger });
+    const deadline = Date.now() + 5_000;
+    // Act: one image goes out; four more arrive one by one while it is in flight.
+    const first = b.submit([{ bytes: img(1), deadline }]);
+    await new Promise((r) => setTimeout(r, 5));
+    const rest = [2, 3, 4, 5].map((n) => b.submit([{ bytes: img(n), deadline }]));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(seen).toEqual([[1]]);
+    releases.shift()!();
+    await first;
+    await new Promise((r) => setTimeout(r, 5));
+    releases.shift()!();
+    const labels = (await Promise.all(rest)).map(([o]) => o!.ok && o!.label);
+    // Assess: the four waiting images shared the second call.
+    expect(seen).toEqual([[1], [2, 3, 4, 5]]);
+    expect(labels).toEqual(['L2', 'L3', 'L4', 'L5']);
+  });
 });
