@@ -69,6 +69,7 @@ locals {
     # deploy.json's schema is strict and rejects nulls: leave unset fields out
     DEFAULT_DEPLOY_SPEC     = jsonencode({ for k, v in var.default_deployment_spec : k => v if v != null })
     REQUIRE_COMPLETE_MARKER = tostring(var.require_complete_marker)
+    DEFAULT_MODEL           = var.default_model
   }
   common_env = {
     LOG_LEVEL = var.log_level

@@ -19,7 +19,7 @@ locals {
       "model-drop" = {
         source           = "model-drop"
         trigger          = { kind = "storage-finalized", bucket = "models" }
-        env              = ["GOOGLE_CLOUD_PROJECT", "VERTEX_LOCATION", "MODELS_BUCKET", "MODEL_EVENTS_TOPIC"]
+        env              = ["GOOGLE_CLOUD_PROJECT", "VERTEX_LOCATION", "MODELS_BUCKET", "MODEL_EVENTS_TOPIC", "REQUIRE_COMPLETE_MARKER", "DEFAULT_DEPLOY_SPEC"]
         timeout_seconds  = 540
         memory           = "512Mi"
         concurrency      = 1
@@ -37,7 +37,7 @@ locals {
       "image-intake" = {
         source           = "image-intake"
         trigger          = { kind = "storage-finalized", bucket = "images" }
-        env              = ["GOOGLE_CLOUD_PROJECT", "VERTEX_LOCATION", "IMAGES_BUCKET", "PREDICTION_REQUESTS_TOPIC", "PREDICTION_RESULTS_TOPIC"]
+        env              = ["GOOGLE_CLOUD_PROJECT", "VERTEX_LOCATION", "IMAGES_BUCKET", "PREDICTION_REQUESTS_TOPIC", "PREDICTION_RESULTS_TOPIC", "DEFAULT_MODEL"]
         timeout_seconds  = 540
         memory           = "512Mi"
         concurrency      = 1

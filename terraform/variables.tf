@@ -77,6 +77,16 @@ variable "default_deployment_spec" {
   }
 }
 
+variable "default_model" {
+  description = "The model whose endpoint labels an image job that names none (no _job.json, no model in the manifest)."
+  type        = string
+  default     = "default"
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,62}$", var.default_model))
+    error_message = "default_model must be a model folder name: lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
 variable "require_complete_marker" {
   description = "When true, a model version deploys only after its _COMPLETE marker lands (the CLI writes it last)."
   type        = bool

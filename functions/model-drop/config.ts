@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { googleConfigSchema } from '#shared/config/google-config';
+import { deploySpecSchema } from '#shared/deployment/core/deploy-spec';
 
 const bool = z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1');
 
@@ -21,6 +22,29 @@ export const modelDropConfigSchema = googleConfigSchema.extend({
         ctx.addIssue({ code: 'custom', message: 'must be JSON' });
         return z.NEVER;
       }
+    }),
+  /**
+   * JSON defaults under every version's deploy.json (same schema; terraform's
+   * default_deployment_spec). Checked here, so a bad default fails at start, not per version.
+   */
+  DEFAULT_DEPLOY_SPEC: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (!s) return undefined;
+      let json: unknown;
+      try {
+        json = JSON.parse(s);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+      const checked = deploySpecSchema.safeParse(json);
+      if (!checked.success) {
+        ctx.addIssue({ code: 'custom', message: `is not a valid deploy spec: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+        return z.NEVER;
+      }
+      return json as Record<string, unknown>;
     }),
   /** how long to wait for UploadModel before the reconciler takes over (Vertex: ~1-5 min) */
   UPLOAD_WAIT_SECONDS: z.coerce.number().int().min(0).max(400).default(120),

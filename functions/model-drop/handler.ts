@@ -26,6 +26,7 @@ function wire(): Wiring {
       modelsBucket: env.MODELS_BUCKET,
       requireMarker: env.REQUIRE_COMPLETE_MARKER,
       ...(env.EXPECTED_SIGNATURE ? { expectedSignature: env.EXPECTED_SIGNATURE } : {}),
+      ...(env.DEFAULT_DEPLOY_SPEC ? { defaultSpec: env.DEFAULT_DEPLOY_SPEC } : {}),
       waitForUploadMs: env.UPLOAD_WAIT_SECONDS * 1000,
       pollIntervalMs: 1000,
     },

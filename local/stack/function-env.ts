@@ -31,6 +31,9 @@ export function functionEnv(addr: StackAddresses, functions: FunctionSpec[] = TO
     METADATA_SERVER_DETECTION: 'none',
     // Images dropped without a _job.json are labeled by this model; locally, the demo model.
     DEFAULT_MODEL: addr.defaultModel ?? 'digits',
+    // As terraform's defaults: a folder copied straight in deploys without a marker.
+    REQUIRE_COMPLETE_MARKER: 'false',
+    DEFAULT_DEPLOY_SPEC: '{}',
     MODELS_BUCKET: addr.buckets.models,
     IMAGES_BUCKET: addr.buckets.images,
     ...topicEnv(),

@@ -16,6 +16,8 @@ export interface DropConfig {
   modelsBucket: string;
   requireMarker: boolean;
   expectedSignature?: ExpectedSignature;
+  /** defaults under every version's deploy.json (DEFAULT_DEPLOY_SPEC) */
+  defaultSpec?: Record<string, unknown>;
   /** how long the function waits for UploadModel before leaving the rest to the reconciler */
   waitForUploadMs: number;
   pollIntervalMs: number;
@@ -116,6 +118,7 @@ async function validate(ctx: DeploymentContext, cfg: DropConfig, rec: VersionRec
     savedModel,
     deployJson: deployJson?.toString('utf8'),
     ...(cfg.expectedSignature ? { expected: cfg.expectedSignature } : {}),
+    ...(cfg.defaultSpec ? { defaultSpec: cfg.defaultSpec } : {}),
     location: ctx.location,
   });
   if (!result.ok) return fail(ctx, rec, holder, result.reason);

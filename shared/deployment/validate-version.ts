@@ -17,10 +17,12 @@ export type Validation =
 export function validateVersion(input: {
   savedModel: Uint8Array;
   deployJson: string | undefined;
+  /** the deployment's defaults under deploy.json (DEFAULT_DEPLOY_SPEC) */
+  defaultSpec?: Record<string, unknown>;
   expected?: ExpectedSignature;
   location: string;
 }): Validation {
-  const parsedSpec = parseDeploySpec(input.deployJson);
+  const parsedSpec = parseDeploySpec(input.deployJson, input.defaultSpec);
   if (!parsedSpec.ok) return { ok: false, reason: parsedSpec.reason };
   const spec = parsedSpec.spec;
 

@@ -42,16 +42,22 @@ export type SpecResult = { ok: true; spec: DeploySpec } | { ok: false; reason: s
 
 export const DEFAULT_SPEC: DeploySpec = deploySpecSchema.parse({});
 
-/** Parses deploy.json text (undefined when the folder has none) into a spec or a readable reason. */
-export function parseDeploySpec(text: string | undefined): SpecResult {
-  if (text === undefined) return { ok: true, spec: DEFAULT_SPEC };
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, reason: `deploy.json is not valid JSON: ${(err as Error).message}` };
+/**
+ * Parses deploy.json text (undefined when the folder has none) into a spec or a readable reason.
+ * `defaults` are the deployment's own defaults (DEFAULT_DEPLOY_SPEC, terraform's
+ * default_deployment_spec): deploy.json's fields win over them, field by field.
+ */
+export function parseDeploySpec(text: string | undefined, defaults: Record<string, unknown> = {}): SpecResult {
+  let json: unknown = {};
+  if (text !== undefined) {
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      return { ok: false, reason: `deploy.json is not valid JSON: ${(err as Error).message}` };
+    }
   }
-  const result = deploySpecSchema.safeParse(json);
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return { ok: false, reason: 'deploy.json is invalid: (root): expected an object' };
+  const result = deploySpecSchema.safeParse({ ...defaults, ...json });
   if (result.success) return { ok: true, spec: result.data };
   const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
   return { ok: false, reason: `deploy.json is invalid: ${problems.join('; ')}` };

@@ -9,6 +9,23 @@ describe('parseDeploySpec', () => {
     expect(DEFAULT_SPEC).toMatchObject({ machineType: 'n1-standard-2', minReplicaCount: 1, autoscalingTargetPercent: 60, traffic: { kind: 'replace' } });
   });
 
+  it("puts the deployment's defaults under deploy.json, deploy.json winning field by field", () => {
+    // Prepare
+    const defaults = { machineType: 'n1-standard-8', maxReplicaCount: 3, traffic: 'canary:5' };
+    // Act
+    const none = parseDeploySpec(undefined, defaults);
+    const some = parseDeploySpec(JSON.stringify({ traffic: 'replace' }), defaults);
+    const clash = parseDeploySpec(JSON.stringify({ minReplicaCount: 4 }), defaults);
+    // Assess
+    expect(none.ok && none.spec).toMatchObject({ machineType: 'n1-standard-8', maxReplicaCount: 3, traffic: { kind: 'canary', percent: 5 } });
+    expect(some.ok && some.spec).toMatchObject({ machineType: 'n1-standard-8', traffic: { kind: 'replace' } });
+    expect(clash).toEqual({ ok: false, reason: expect.stringContaining('maxReplicaCount (3) is below minReplicaCount (4)') });
+  });
+
+  it('refuses a deploy.json that is not an object', () => {
+    expect(parseDeploySpec('[1]')).toEqual({ ok: false, reason: expect.stringContaining('expected an object') });
+  });
+
   it('reads a full spec with a canary', () => {
     // Prepare
     const text = JSON.stringify({
