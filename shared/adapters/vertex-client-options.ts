@@ -20,5 +20,8 @@ export function vertexClientOptions(cfg: Pick<GoogleConfig, 'VERTEX_LOCATION' | 
     port: port ? Number(port) : 443,
     // google-gax uses sslCreds as the channel credentials and then asks for no token.
     sslCreds: credentials.createInsecure(),
+    // Named up front, or the client asks the metadata server for its universe on the first
+    // call (a warning and up to 1.5 s off Google Cloud).
+    universeDomain: 'googleapis.com',
   };
 }

@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./test/integration/vertex-emulator/ort-environment.js
- */
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./test/integration/vertex-emulator/ort-environment.js
- */
 import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
 import { createEndpoint, deploy, DEDICATED, DEMO_MODEL_DIR, imageInstance, startHarness, uploadModel, type Harness } from './harness';
 

@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./test/integration/vertex-emulator/ort-environment.js
- */
 import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
 import { createEndpoint, DEDICATED, DEMO_MODEL_DIR, imageInstance, predictionsOf, startHarness, TF_IMAGE, type Harness } from './harness';
 
