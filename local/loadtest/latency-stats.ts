@@ -32,13 +32,15 @@ export class LatencyStats {
     const failuresByCode = Object.fromEntries([...this.failureCodes.entries()].sort());
     const failures = [...this.failureCodes.values()].reduce((a, b) => a + b, 0);
     const sum = sorted.reduce((a, b) => a + b, 0);
+    // rps from the elapsed time as reported, so the report agrees with itself
+    const elapsed = round(elapsedSeconds, 3);
     return {
       requests: this.requests,
       failures,
       failuresByCode,
       instancesSent: this.instances,
-      elapsedSeconds: round(elapsedSeconds, 3),
-      rps: elapsedSeconds > 0 ? round(this.requests / elapsedSeconds, 2) : 0,
+      elapsedSeconds: elapsed,
+      rps: elapsed > 0 ? round(this.requests / elapsed, 2) : 0,
       latencyMs: {
         avg: sorted.length ? round(sum / sorted.length, 1) : 0,
         min: round(sorted[0] ?? 0, 1),
