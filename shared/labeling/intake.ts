@@ -5,7 +5,7 @@ import { parseJobSpec } from './job-spec';
 import { parseManifest } from './manifest';
 import { classifyObject, isPipelineOutput, type ObjectKind } from './object-kind';
 import type { ObjectReader, RequestPublisher } from './ports';
-import { recordAndPublish, type RecordDeps } from './record-results';
+import { BUSY_POLL_MS, recordAndPublish, type RecordDeps } from './record-results';
 import { chunk, requestAttributes, type PredictionRequest } from './request-message';
 import { errorResult, manifestLineResultId, resultId } from './result';
 
@@ -27,6 +27,8 @@ export interface FinalizedObject {
 }
 
 const JOB_SPEC_MAX_BYTES = 64 * 1024;
+/** longest a delivery waits for a duplicate that holds the event (event deliveries time out at 30 s) */
+const BUSY_WAIT_MS = 20_000;
 
 /**
  * Turns one finalized object in the images bucket into prediction requests (or ERROR results),
@@ -46,7 +48,15 @@ export async function handleFinalizedImageObject(obj: FinalizedObject, deps: Int
   }
   const { job } = kind;
   const key = `${obj.bucket}/${obj.name}#${obj.generation}`;
-  const claim = await deps.store.claimEvent(job, key, deps.eventLeaseMs);
+  // A duplicate delivered beside this one finds the event busy: it waits for the other to
+  // finish (then acknowledges) or to give the claim back (then takes it), instead of failing
+  // into a redelivery with backoff. Handling one event takes milliseconds, so the wait is short.
+  const giveUpAt = Date.now() + BUSY_WAIT_MS;
+  let claim = await deps.store.claimEvent(job, key, deps.eventLeaseMs);
+  while (claim === 'busy' && Date.now() < giveUpAt) {
+    await new Promise((r) => setTimeout(r, BUSY_POLL_MS));
+    claim = await deps.store.claimEvent(job, key, deps.eventLeaseMs);
+  }
   if (claim === 'done') {
     logger.info('duplicate event ignored', { job, key });
     return 'duplicate';

@@ -70,9 +70,9 @@ export interface LabelStore {
   /**
    * Creates the results that do not exist yet and counts them. Returns the results this call
    * must publish: the ones it created, plus earlier ones whose publisher's lease ran out;
-   * `busy` counts unpublished results another delivery is publishing right now.
+   * `busy` lists the ids of unpublished results another delivery is publishing right now.
    */
-  recordResults(job: string, results: readonly LabelResult[], leaseMs: number): Promise<{ toPublish: LabelResult[]; created: number; busy: number }>;
+  recordResults(job: string, results: readonly LabelResult[], leaseMs: number): Promise<{ toPublish: LabelResult[]; created: number; busy: string[] }>;
   /** ids among `ids` whose results exist and are published */
   publishedResultIds(job: string, ids: readonly string[]): Promise<Set<string>>;
   markPublished(job: string, ids: readonly string[]): Promise<void>;

@@ -15,29 +15,47 @@ export interface RecordDeps {
 
 const lastRollup = new Map<string, number>();
 
+/** how often a delivery looks again at results another live delivery is publishing */
+export const BUSY_POLL_MS = 200;
+
 /**
  * Stores results exactly once and publishes each exactly once: only the delivery that created
  * a result publishes it, then flags it; a delivery that finds an unflagged result whose
  * publisher's lease ran out (it crashed in between) publishes it instead. A result another
- * delivery is still publishing makes this one retry later rather than risk losing the message.
+ * delivery is publishing right now (a duplicate delivery running beside this one) is waited
+ * for, polling, until it is flagged or its lease runs out and this delivery takes it over:
+ * acknowledging before it is flagged could lose the message if the other one crashed, and
+ * failing would cost a redelivery with backoff for nothing.
  */
 export async function recordAndPublish(deps: RecordDeps, job: string, results: readonly LabelResult[]): Promise<void> {
-  if (results.length > 0) {
-    const { toPublish, busy } = await deps.store.recordResults(job, results, deps.publishLeaseMs);
-    const sent = await Promise.allSettled(toPublish.map((r) => deps.publisher.publishResult(r)));
-    const published = toPublish.filter((_, i) => sent[i]!.status === 'fulfilled').map((r) => r.id);
-    const failed = toPublish.filter((_, i) => sent[i]!.status === 'rejected').map((r) => r.id);
-    if (published.length > 0) await deps.store.markPublished(job, published);
-    if (failed.length > 0) {
-      await deps.store.releasePublishLeases(job, failed).catch(() => undefined);
-      throw new TransientError(`publishing ${failed.length} result(s) of job ${job} failed`, { cause: (sent.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason });
-    }
-    for (const r of toPublish) {
-      if (r.status === 'ERROR') deps.logger.error('image recorded as ERROR', { job, resultId: r.id, imageUri: r.imageUri, reason: r.reason, error: r.error });
-    }
-    if (busy > 0) throw new TransientError(`${busy} result(s) of job ${job} are being published by another delivery; retrying later`);
+  let pending: readonly LabelResult[] = results;
+  const giveUpAt = Date.now() + deps.publishLeaseMs + 10 * BUSY_POLL_MS;
+  while (pending.length > 0) {
+    const busy = new Set(await recordOnce(deps, job, pending));
+    if (busy.size === 0) break;
+    if (Date.now() > giveUpAt) throw new TransientError(`${busy.size} result(s) of job ${job} are still being published by another delivery; retrying later`);
+    await new Promise((r) => setTimeout(r, BUSY_POLL_MS));
+    const published = await deps.store.publishedResultIds(job, [...busy]);
+    pending = pending.filter((r) => busy.has(r.id) && !published.has(r.id));
   }
   await updateProgress(deps, job);
+}
+
+/** One pass: creates what is missing, publishes what this delivery owns; returns the ids others own. */
+async function recordOnce(deps: RecordDeps, job: string, results: readonly LabelResult[]): Promise<string[]> {
+  const { toPublish, busy } = await deps.store.recordResults(job, results, deps.publishLeaseMs);
+  const sent = await Promise.allSettled(toPublish.map((r) => deps.publisher.publishResult(r)));
+  const published = toPublish.filter((_, i) => sent[i]!.status === 'fulfilled').map((r) => r.id);
+  const failed = toPublish.filter((_, i) => sent[i]!.status === 'rejected').map((r) => r.id);
+  if (published.length > 0) await deps.store.markPublished(job, published);
+  if (failed.length > 0) {
+    await deps.store.releasePublishLeases(job, failed).catch(() => undefined);
+    throw new TransientError(`publishing ${failed.length} result(s) of job ${job} failed`, { cause: (sent.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason });
+  }
+  for (const r of toPublish) {
+    if (r.status === 'ERROR') deps.logger.error('image recorded as ERROR', { job, resultId: r.id, imageUri: r.imageUri, reason: r.reason, error: r.error });
+  }
+  return busy;
 }
 
 /** Rolls the counters up into jobs/{job} and, when a manifest job's last result is in, announces it once. */
@@ -54,9 +72,15 @@ export async function updateProgress(deps: RecordDeps, job: string): Promise<voi
     }
     return;
   }
-  const claim = await deps.store.claimCompletion(job, progress, deps.publishLeaseMs);
+  // As with results: wait for a live duplicate to announce it rather than fail this delivery.
+  const giveUpAt = Date.now() + deps.publishLeaseMs + 10 * BUSY_POLL_MS;
+  let claim = await deps.store.claimCompletion(job, progress, deps.publishLeaseMs);
+  while (claim === 'busy' && Date.now() <= giveUpAt) {
+    await new Promise((r) => setTimeout(r, BUSY_POLL_MS));
+    claim = await deps.store.claimCompletion(job, progress, deps.publishLeaseMs);
+  }
   if (claim === 'done') return;
-  if (claim === 'busy') throw new TransientError(`the job-completed message of ${job} is being published by another delivery; retrying later`);
+  if (claim === 'busy') throw new TransientError(`the job-completed message of ${job} is still being published by another delivery; retrying later`);
   await deps.publisher.publishJobCompleted(doc, progress);
   await deps.store.finishCompletion(job, progress);
   deps.logger.notice('job completed', { job, total: doc.total, ...progress });

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
+import { TransientError } from '#shared/errors';
 import { FieldValue, type DocumentData, type DocumentReference, type Firestore } from '@google-cloud/firestore';
 import type { ClaimOutcome, JobDoc, LabelStore, Progress } from '../ports';
 import type { LabelResult } from '../result';
@@ -6,8 +7,12 @@ import type { LabelResult } from '../result';
 /** Counter shards per job: each result transaction increments one, so no document is hot. */
 export const COUNTER_SHARDS = 16;
 
-const ABORTED = 10;
 const ALREADY_EXISTS = 6;
+const FAILED_PRECONDITION = 9;
+/** create/re-read rounds before a delivery gives up and lets Pub/Sub redeliver */
+const MAX_WRITE_ROUNDS = 8;
+
+const codeOf = (err: unknown) => (err as { code?: unknown }).code;
 
 /**
  * Layout under jobs/{job}:
@@ -24,20 +29,35 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
   const eventRef = (job: string, key: string) => jobRef(job).collection('events').doc(createHash('sha256').update(key).digest('hex').slice(0, 40));
   const completionRef = (job: string) => jobRef(job).collection('markers').doc('completed');
 
+  /**
+   * A lease claim without a transaction: the Firestore emulator serialises transactions on one
+   * document with locks and breaks the deadlock of two duplicate deliveries by a lock timeout
+   * (seconds), so claims are an atomic create, or an update preconditioned on the version just
+   * read (optimistic: the loser re-reads instead of waiting on a lock). A done claim costs one read.
+   */
   async function leaseClaim(ref: DocumentReference, leaseMs: number, fresh: Record<string, unknown>, doneField: string): Promise<ClaimOutcome> {
-    return db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
+    for (;;) {
+      const snap = await ref.get();
       const t = now();
       if (!snap.exists) {
-        tx.create(ref, { ...fresh, [doneField]: false, leaseUntil: t + leaseMs, createdAt: FieldValue.serverTimestamp() });
-        return 'claimed';
+        try {
+          await ref.create({ ...fresh, [doneField]: false, leaseUntil: t + leaseMs, createdAt: FieldValue.serverTimestamp() });
+          return 'claimed';
+        } catch (err) {
+          if (codeOf(err) !== ALREADY_EXISTS) throw err;
+          continue;
+        }
       }
       const d = snap.data()!;
       if (d[doneField] === true) return 'done';
       if (typeof d.leaseUntil === 'number' && d.leaseUntil > t) return 'busy';
-      tx.update(ref, { leaseUntil: t + leaseMs, retakenAt: FieldValue.serverTimestamp() });
-      return 'claimed';
-    });
+      try {
+        await ref.update({ leaseUntil: t + leaseMs, retakenAt: FieldValue.serverTimestamp() }, { lastUpdateTime: snap.updateTime! });
+        return 'claimed';
+      } catch (err) {
+        if (codeOf(err) !== FAILED_PRECONDITION) throw err;
+      }
+    }
   }
 
   return {
@@ -63,7 +83,7 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
         await jobRef(job).create({ ...doc, counts: { ok: 0, error: 0 }, createdAt: FieldValue.serverTimestamp(), updatedAt: FieldValue.serverTimestamp() });
         return doc;
       } catch (err) {
-        if ((err as { code?: unknown }).code !== ALREADY_EXISTS) throw err;
+        if (codeOf(err) !== ALREADY_EXISTS) throw err;
         return toJobDoc((await jobRef(job).get()).data()!);
       }
     },
@@ -75,39 +95,60 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
     },
 
     async recordResults(job, input, leaseMs) {
-      const unique = [...new Map(input.map((r) => [r.id, r])).values()];
-      const refs = unique.map((r) => results(job).doc(r.id));
-      return db.runTransaction(async (tx) => {
-        const snaps = await tx.getAll(...refs);
+      // No transaction (see leaseClaim): the new results and their count go in one atomic batch
+      // of creates, which fails whole if a duplicate delivery created any of them first; then
+      // this re-reads and creates only what is still missing. Taking over a stale publish lease
+      // is an update preconditioned on the version read, so exactly one delivery wins it.
+      const toPublish: LabelResult[] = [];
+      const busy: string[] = [];
+      let created = 0;
+      let pending = [...new Map(input.map((r) => [r.id, r])).values()];
+      for (let round = 1; pending.length > 0; round++) {
+        if (round > MAX_WRITE_ROUNDS) throw new TransientError(`results of job ${job} kept changing under this delivery; retrying later`);
+        const refs = pending.map((r) => results(job).doc(r.id));
+        const snaps = await db.getAll(...refs);
         const t = now();
-        const toPublish: LabelResult[] = [];
-        let ok = 0;
-        let error = 0;
-        let busy = 0;
-        snaps.forEach((snap, i) => {
-          const r = unique[i]!;
-          if (!snap.exists) {
-            tx.create(refs[i]!, { ...r, published: false, publishLeaseUntil: t + leaseMs, createdAt: FieldValue.serverTimestamp() });
-            toPublish.push(r);
-            if (r.status === 'OK') ok++;
-            else error++;
-            return;
-          }
+        const again: LabelResult[] = [];
+        const missing = pending.filter((_, i) => !snaps[i]!.exists);
+        const takeovers = snaps.map(async (snap, i) => {
+          if (!snap.exists) return;
           const d = snap.data()!;
           if (d.published === true) return;
           if (typeof d.publishLeaseUntil === 'number' && d.publishLeaseUntil > t) {
-            busy++;
+            busy.push(snap.id);
             return;
           }
-          tx.update(refs[i]!, { publishLeaseUntil: t + leaseMs });
-          toPublish.push(toResult(d));
+          try {
+            await refs[i]!.update({ publishLeaseUntil: t + leaseMs }, { lastUpdateTime: snap.updateTime! });
+            toPublish.push(toResult(d));
+          } catch (err) {
+            if (codeOf(err) !== FAILED_PRECONDITION) throw err;
+            again.push(pending[i]!);
+          }
         });
-        if (ok + error > 0) {
-          const shard = counters(job).doc(String(Math.floor(Math.random() * COUNTER_SHARDS)));
-          tx.set(shard, { ok: FieldValue.increment(ok), error: FieldValue.increment(error) }, { merge: true });
-        }
-        return { toPublish, created: ok + error, busy };
-      });
+        const creates = (async () => {
+          if (missing.length === 0) return;
+          const batch = db.batch();
+          let ok = 0;
+          for (const r of missing) {
+            batch.create(results(job).doc(r.id), { ...r, published: false, publishLeaseUntil: t + leaseMs, createdAt: FieldValue.serverTimestamp() });
+            if (r.status === 'OK') ok++;
+          }
+          const shard = counters(job).doc(String(randomInt(COUNTER_SHARDS)));
+          batch.set(shard, { ok: FieldValue.increment(ok), error: FieldValue.increment(missing.length - ok) }, { merge: true });
+          try {
+            await batch.commit();
+            toPublish.push(...missing);
+            created += missing.length;
+          } catch (err) {
+            if (codeOf(err) !== ALREADY_EXISTS) throw err;
+            again.push(...missing);
+          }
+        })();
+        await Promise.all([...takeovers, creates]);
+        pending = again;
+      }
+      return { toPublish, created, busy };
     },
     async publishedResultIds(job, ids) {
       if (ids.length === 0) return new Set();
@@ -129,20 +170,14 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
       return p;
     },
     async rollupCounts(job, progress) {
+      const snap = await jobRef(job).get();
+      const c = (snap.get('counts') as Progress | undefined) ?? { ok: 0, error: 0 };
+      if (!snap.exists || progress.ok + progress.error <= c.ok + c.error) return;
       try {
-        await db.runTransaction(
-          async (tx) => {
-            const snap = await tx.get(jobRef(job));
-            const c = (snap.get('counts') as Progress | undefined) ?? { ok: 0, error: 0 };
-            if (snap.exists && progress.ok + progress.error > c.ok + c.error) {
-              tx.update(jobRef(job), { counts: progress, updatedAt: FieldValue.serverTimestamp() });
-            }
-          },
-          { maxAttempts: 1 },
-        );
+        await jobRef(job).update({ counts: progress, updatedAt: FieldValue.serverTimestamp() }, { lastUpdateTime: snap.updateTime! });
       } catch (err) {
-        // The rollup is advisory (the counters are the truth): under contention, skip it.
-        if ((err as { code?: unknown }).code !== ABORTED) throw err;
+        // The rollup is advisory (the counters are the truth): if another writer won, skip it.
+        if (codeOf(err) !== FAILED_PRECONDITION) throw err;
       }
     },
     async releasePublishLeases(job, ids) {
