@@ -33,19 +33,29 @@ export async function advanceVersion(ctx: DeploymentContext, start: VersionRecor
   let rec = start;
   const deadline = ctx.clock.now().getTime() + opts.waitForUploadMs;
   let pollMs = Math.min(FIRST_POLL_MS, opts.pollIntervalMs);
+  // The endpoint is made while UploadModel runs, not after it: both are operations of their own.
+  let endpointReady: Promise<unknown> | undefined;
   for (;;) {
     if (rec.state === 'REGISTERING') {
       if (!rec.operation) rec = await startUpload(ctx, rec, holder);
       if (rec.state !== 'REGISTERING') continue;
+      endpointReady ??= ensureEndpoint(ctx, rec.model, holder).catch((err: unknown) => {
+        // Best effort: startDeploy ensures it again and decides on the error there.
+        ctx.log.warn('could not prepare the endpoint during the upload', { model: rec.model, err: String(err) });
+      });
       const op = rec.operation!;
       const status = await retrying(ctx, 'vertex.checkUpload', () => ctx.vertex.checkUpload(op.name));
       if (!status.done) {
-        if (ctx.clock.now().getTime() + pollMs > deadline) return rec;
+        if (ctx.clock.now().getTime() + pollMs > deadline) {
+          await endpointReady; // no work left running after the function returns
+          return rec;
+        }
         await ctx.clock.sleep(pollMs);
         pollMs = Math.min(opts.pollIntervalMs, pollMs * 2);
         continue;
       }
       if ('error' in status) return fail(ctx, rec, holder, `UploadModel failed: ${status.error}`);
+      await endpointReady;
       const vertexModel = await retrying(ctx, 'firestore.recordVertexModel', () => ctx.store.recordVertexModel(rec.model, status.result.model, ctx.clock.now()));
       rec = await recordChange(ctx, rec, holder, { patch: { vertexModel, vertexModelVersionId: status.result.modelVersionId, operation: null } });
       rec = await startDeploy(ctx, rec, holder, 'release');
