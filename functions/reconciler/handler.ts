@@ -25,5 +25,7 @@ export async function reconcilerTick(event: CloudEvent<unknown>): Promise<void> 
   const { ctx, opts } = wire();
   const log = ctx.log;
   const summary = await reconcile(ctx, opts);
-  log.info('reconciler tick', { eventId: event.id, ...summary });
+  // An idle tick every minute (every few seconds locally) is not news.
+  const idle = summary.checked === 0 && summary.errors.length === 0;
+  (idle ? log.debug : log.info)('reconciler tick', { eventId: event.id, ...summary });
 }
