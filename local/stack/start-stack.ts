@@ -111,7 +111,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     const pubsub = new PubSub({ projectId: LOCAL_PROJECT });
     stoppers.push(() => pubsub.close());
     const storage = new Storage({ apiEndpoint: storageEmu.url, projectId: LOCAL_PROJECT });
-    await createTopology({
+    const topology = await createTopology({
       project: LOCAL_PROJECT,
       pubsub,
       storage,
@@ -120,6 +120,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       functionUrls,
       topology: { ...TOPOLOGY, functions: TOPOLOGY.functions.filter((f) => !missing.includes(f.name)) },
     });
+    stoppers.push(() => topology.close());
     const timers = startScheduleTimers(pubsub, opts.scheduleEveryMs);
     stoppers.push(async () => timers.stop());
 

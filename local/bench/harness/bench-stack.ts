@@ -6,7 +6,7 @@ import { PubSub, type Message, type Subscription } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
 import { freePort } from '#local/emulators/process-group';
 import { startFirestoreEmulator, startPubsubEmulator, type RunningEmulator } from '#local/emulators/gcloud-emulators';
-import { createTopology } from '#local/stack/create-topology';
+import { createTopology, type LocalTopology } from '#local/stack/create-topology';
 import { functionEnv } from '#local/stack/function-env';
 import { LOCAL_BUCKETS, LOCAL_PROJECT, LOCAL_REGION } from '#local/stack/local-names';
 import { startScheduleTimers } from '#local/stack/reconcile-timer';
@@ -59,6 +59,7 @@ export class BenchStack {
   private emulators: RunningEmulator[] = [];
   private vertexPort = 0;
   private tap: Subscription | undefined;
+  private topology: LocalTopology | undefined;
   private timers: { stop(): void } | undefined;
   private readonly quiet = createLogger({ component: 'bench-emulator', minSeverity: 'CRITICAL' });
 
@@ -122,7 +123,7 @@ export class BenchStack {
     this.db = new Firestore({ projectId: LOCAL_PROJECT });
     this.pubsub = new PubSub({ projectId: LOCAL_PROJECT });
     this.storage = new Storage({ apiEndpoint: this.storageEmulator.url, projectId: LOCAL_PROJECT });
-    await createTopology({ project: LOCAL_PROJECT, pubsub: this.pubsub, storage: this.storage, notifications: this.storageEmulator, buckets: LOCAL_BUCKETS, functionUrls });
+    this.topology = await createTopology({ project: LOCAL_PROJECT, pubsub: this.pubsub, storage: this.storage, notifications: this.storageEmulator, buckets: LOCAL_BUCKETS, functionUrls });
     [this.tap] = await this.pubsub.topic('prediction-results').createSubscription('bench-results-tap', { ackDeadlineSeconds: 60 });
     this.tap.on('message', (m: Message) => {
       this.messages.push({ body: JSON.parse(m.data.toString('utf8')) as Record<string, unknown>, attributes: { ...m.attributes } });
@@ -198,6 +199,7 @@ export class BenchStack {
     const steps: Array<() => Promise<unknown>> = [
       async () => this.timers?.stop(),
       async () => this.tap?.close(),
+      () => this.topology?.close() ?? Promise.resolve(),
       () => this.worker?.stop() ?? Promise.resolve(),
       () => this.functions?.stop() ?? Promise.resolve(),
       () => this.proxy?.close() ?? Promise.resolve(),
