@@ -1,5 +1,5 @@
 import { Agent, request } from 'node:http';
-import type { Message, Subscription } from '@google-cloud/pubsub';
+import { Duration, type Message, type Subscription } from '@google-cloud/pubsub';
 
 /**
  * Delivers a pull subscription's messages to a function URL the way a Pub/Sub push
@@ -35,7 +35,15 @@ export function startPushBridge(opts: {
   const sub = opts.subscription;
   const subscriptionPath = sub.name;
   // The client extends leases while a POST runs; the POST's own timeout ends it at the deadline.
-  sub.setOptions({ flowControl: { maxMessages: opts.concurrency, allowExcessMessages: false } });
+  // The client would otherwise lease messages for 10 s at first and extend from there; messages
+  // it holds back for flow control then expire and come again while their first copy still
+  // waits. Lease them for the subscription's ack deadline, as a push delivery has.
+  const deadline = Duration.from({ seconds: Math.min(600, Math.max(10, Math.ceil(opts.timeoutMs / 1000))) });
+  sub.setOptions({
+    flowControl: { maxMessages: opts.concurrency, allowExcessMessages: false },
+    minAckDeadline: deadline,
+    maxAckDeadline: deadline,
+  });
   sub.on('message', (m: Message) => {
     void post(target(), pushBody(m, subscriptionPath), agent, opts.timeoutMs).then((status) => {
       if (status >= 200 && status < 300) {

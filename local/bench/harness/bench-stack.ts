@@ -24,6 +24,8 @@ export interface BenchStackOptions {
   lroDelayMs: number;
   /** how often the reconciler ticks */
   tickMs?: number;
+  /** ONNX Runtime threads of the Vertex AI emulator's models (default: every core) */
+  endpointThreads?: number;
   /** environment for the predict worker on top of the stack's (e.g. its batching knobs) */
   workerEnv?: Record<string, string>;
   /** deliver every prediction request push to the worker this many times at once */
@@ -138,8 +140,7 @@ export class BenchStack {
       dataDir: this.dir('vertex'),
       gcsRoot: this.dir('storage'),
       lroDelayMs: this.opts.lroDelayMs,
-      // Every core for the model, as H2's emulator-vs-ORT bench runs it.
-      intraOpNumThreads: availableParallelism(),
+      intraOpNumThreads: this.opts.endpointThreads ?? availableParallelism(),
       logger: this.quiet,
     });
   }
