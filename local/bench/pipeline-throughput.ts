@@ -48,23 +48,19 @@ export async function pipelineThroughputFigures(stack: BenchStack, opts: { image
   await stack.upload(stack.buckets.images, `${job}/_job.json`, Buffer.from(JSON.stringify({ model: MODEL })));
   const t0 = Date.now();
   await stack.uploadAll(stack.buckets.images, jpegs.map((bytes, i) => ({ name: `${job}/img-${String(i).padStart(4, '0')}.jpg`, bytes })));
-  // When each tenth of the results had landed: separates the pipeline's start-up latency
-  // (first results) from its steady rate (the middle 80%).
-  const tenths: number[] = [];
-  const done = await stack.waitFor(
-    async () => {
-      const n = await stack.resultCount(job);
-      while (tenths.length < 10 && n >= Math.ceil(((tenths.length + 1) * jpegs.length) / 10)) tenths.push((Date.now() - t0) / 1000);
-      return n >= jpegs.length;
-    },
-    Math.max(120_000, (jpegs.length / bestRate) * 5000),
-    100,
-  );
+  const done = await stack.waitFor(async () => (await stack.resultCount(job)) >= jpegs.length, Math.max(120_000, (jpegs.length / bestRate) * 5000), 100);
   const seconds = (Date.now() - t0) / 1000;
   const results = await stack.results(job);
   const ok = results.filter((r) => r.status === 'OK').length;
   if (!done) opts.say(`only ${results.length} of ${jpegs.length} results after ${seconds.toFixed(0)} s`);
   const rate = results.length === jpegs.length ? jpegs.length / seconds : 0;
+  // When each tenth of the results was written (their server timestamps): separates the
+  // pipeline's start-up latency (first results) from its steady rate (the middle 80%).
+  const written = results
+    .map((r) => (r.createdAt as { toMillis?: () => number } | undefined)?.toMillis?.())
+    .filter((t): t is number => typeof t === 'number')
+    .sort((a, b) => a - b);
+  const tenths = written.length === jpegs.length ? Array.from({ length: 10 }, (_, i) => (written[Math.ceil(((i + 1) * written.length) / 10) - 1]! - t0) / 1000) : [];
   const steadyRate = tenths.length === 10 ? (0.8 * jpegs.length) / (tenths[8]! - tenths[0]!) : 0;
   opts.say(`  pipeline: ${rate.toFixed(2)} img/s end to end (${ok} OK of ${results.length}); first 10% after ${tenths[0]?.toFixed(1)} s, then ${steadyRate.toFixed(2)} img/s from 10% to 90%`);
   return [
