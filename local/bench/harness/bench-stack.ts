@@ -35,6 +35,8 @@ export interface BenchStackOptions {
 
 /** A result message seen on prediction-results. */
 export interface TappedMessage {
+  /** Pub/Sub's id: the same on a redelivery of one published message, new on a second publish */
+  messageId: string;
   body: Record<string, unknown>;
   attributes: Record<string, string>;
 }
@@ -128,7 +130,7 @@ export class BenchStack {
     this.topology = await createTopology({ project: LOCAL_PROJECT, pubsub: this.pubsub, storage: this.storage, notifications: this.storageEmulator, buckets: LOCAL_BUCKETS, functionUrls });
     [this.tap] = await this.pubsub.topic('prediction-results').createSubscription('bench-results-tap', { ackDeadlineSeconds: 60 });
     this.tap.on('message', (m: Message) => {
-      this.messages.push({ body: JSON.parse(m.data.toString('utf8')) as Record<string, unknown>, attributes: { ...m.attributes } });
+      this.messages.push({ messageId: m.id, body: JSON.parse(m.data.toString('utf8')) as Record<string, unknown>, attributes: { ...m.attributes } });
       m.ack();
     });
     this.timers = startScheduleTimers(this.pubsub, this.opts.tickMs ?? 1000);
