@@ -53,7 +53,9 @@ export function errorResult(base: Pick<LabelResult, 'id' | 'job' | 'imageUri' | 
 
 /** Attributes of a result message on `prediction-results`, for subscription filters. */
 export function resultAttributes(r: LabelResult): Record<string, string> {
-  const attrs: Record<string, string> = { type: 'result', job: r.job, status: r.status };
+  // resultId lets a subscriber drop the rare second copy: a worker that dies between publishing
+  // a result and flagging it published leaves it to be published again after its lease.
+  const attrs: Record<string, string> = { type: 'result', job: r.job, status: r.status, resultId: r.id };
   if (r.label !== null) attrs.label = r.label;
   return attrs;
 }
