@@ -1,7 +1,8 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import type { StorageObjectData } from '@google/events/cloud/storage/v1/StorageObjectData';
-import { isPermanent } from '#shared/errors';
-import { handleFinalizedImageObject } from '#shared/labeling/intake';
+import { errorMessage, isPermanent } from '#shared/errors';
+import { eventAgeMs } from '#shared/events/event-age';
+import { giveUpOnEvent, handleFinalizedImageObject } from '#shared/labeling/intake';
 import { intakeRuntime } from './runtime';
 
 /** google.cloud.storage.object.v1.finalized on the images bucket. Throwing asks for redelivery. */
@@ -16,15 +17,20 @@ export async function handleFinalized(event: CloudEvent<StorageObjectData>): Pro
     logger.warn('event from a bucket other than the images bucket ignored', { bucket: d.bucket, imagesBucket: cfg.IMAGES_BUCKET });
     return;
   }
+  const obj = { bucket: d.bucket, name: d.name, generation: String(d.generation ?? '0'), ...(d.metadata ? { metadata: d.metadata } : {}) };
   try {
-    const outcome = await handleFinalizedImageObject(
-      { bucket: d.bucket, name: d.name, generation: String(d.generation ?? '0'), ...(d.metadata ? { metadata: d.metadata } : {}) },
-      deps,
-    );
+    const outcome = await handleFinalizedImageObject(obj, deps);
     logger.info('image object handled', { eventId: event.id, bucket: d.bucket, object: d.name, generation: d.generation, outcome });
   } catch (err) {
     if (isPermanent(err)) {
       logger.error('image object rejected', { eventId: event.id, object: d.name, error: err });
+      return;
+    }
+    const ageMs = eventAgeMs(event.time ?? (d.timeCreated ? new Date(d.timeCreated).toISOString() : undefined), Date.now());
+    if (ageMs !== undefined && ageMs > cfg.MAX_EVENT_AGE_MINUTES * 60_000) {
+      const why = `gave up after ${Math.round(ageMs / 60_000)} min of retries: ${errorMessage(err)}`;
+      await giveUpOnEvent(obj, deps, why);
+      logger.error('image object given up', { eventId: event.id, object: d.name, ageMs, error: err });
       return;
     }
     throw err;

@@ -21,6 +21,11 @@ export const intakeConfigSchema = common.extend({
   MANIFEST_CHUNK_SIZE: int(32),
   MANIFEST_MAX_BYTES: int(64 * 1024 * 1024),
   EVENT_LEASE_MS: int(120_000),
+  /**
+   * An event still failing this long after it happened is recorded as an ERROR result and
+   * acknowledged, so a poison event cannot retry for Eventarc's whole day.
+   */
+  MAX_EVENT_AGE_MINUTES: int(60),
 });
 
 export const workerConfigSchema = common.extend({

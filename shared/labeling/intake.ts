@@ -128,6 +128,18 @@ async function handleClaimed(obj: FinalizedObject, kind: Exclude<ObjectKind, { k
   }
 }
 
+/**
+ * The last word on an event that kept failing for longer than the bound: its object gets one
+ * ERROR result saying so (the same result id a success would have had, so a late success
+ * cannot add a second), and the event is acknowledged instead of retrying for a day.
+ */
+export async function giveUpOnEvent(obj: FinalizedObject, deps: IntakeDeps, why: string): Promise<'recorded' | 'no-job'> {
+  const kind = classifyObject(obj.name);
+  if (kind.kind === 'no-job') return 'no-job';
+  await recordAndPublish(deps, kind.job, [errorResult(base(kind.job, obj), why, 'GAVE_UP')]);
+  return 'recorded';
+}
+
 function base(job: string, obj: FinalizedObject) {
   return { id: resultId(job, obj.bucket, obj.name, obj.generation), job, imageUri: gsUri(obj), generation: obj.generation };
 }
