@@ -76,8 +76,10 @@ it('generations increase strictly even within one millisecond and after a loaded
   const clock = new GenerationClock();
   const gens = Array.from({ length: 100 }, () => BigInt(clock.next()));
   for (let i = 1; i < gens.length; i++) expect(gens[i]! > gens[i - 1]!).toBe(true);
-  clock.observe(String(Date.now() * 1000 + 10_000_000));
-  expect(BigInt(clock.next())).toBeGreaterThan(BigInt(Date.now() * 1000 + 10_000_000));
+  // A generation loaded from disk, 10 s ahead of this clock: the next one must pass it.
+  const loaded = Date.now() * 1000 + 10_000_000;
+  clock.observe(String(loaded));
+  expect(BigInt(clock.next())).toBeGreaterThan(BigInt(loaded));
 });
 
 it('isPlainName rejects names that cannot be plain paths', () => {
