@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { OnnxImageClassifier } from '#shared/model/onnx-image-classifier';
 import { DEFAULT_PREPARE_LIMITS, prepareImage } from '#shared/labeling/prepare-image';
 import { fitsOneRequest, instanceRequestBytes, packInstances, REQUEST_OVERHEAD_BYTES, type PackLimits } from '#shared/labeling/pack-instances';
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { encodeDigit, heldOutDigits, MIXED_DIGIT_SHAPES } from '#test/support/mnist-digits';
 import { cameraPhotoOfDigit } from '#test/integration/labeling/image-fixtures';
 
 const PACK: PackLimits = { maxRequestBytes: 1_450_000, maxInstances: 32 };
@@ -55,13 +55,7 @@ async function main() {
   const photoCount = photosArg > 0 ? Number(process.argv[photosArg + 1]) : 24;
   const classifier = await OnnxImageClassifier.load(resolve(__dirname, '..', 'demo-model', 'mnist-vit'));
   const digits = heldOutDigits();
-  const shapes = [
-    { format: 'png', size: 28 },
-    { format: 'jpeg', size: 56 },
-    { format: 'png', size: 112 },
-    { format: 'jpeg', size: 280 },
-    { format: 'png', size: 560 },
-  ] as const;
+  const shapes = MIXED_DIGIT_SHAPES;
   const digitFiles: Buffer[] = [];
   const digitTruth: number[] = [];
   for (let i = 0; i < 500; i++) {

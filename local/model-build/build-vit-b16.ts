@@ -10,6 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { vitPreprocessorConfig } from './preprocessor-config';
 import { SeededRandom } from './seeded-random';
 import { vitGraph, type VitGraphSpec } from './vit-onnx-graph';
 
@@ -43,24 +44,7 @@ export async function buildVitB16(outDir: string, opts: { seed?: number } = {}):
   await writeFile(join(outDir, 'model.onnx'), graph.encode({ name: VIT_B16.name, docString: 'ViT-B/16 shape, seeded random weights: for speed measurements only' }));
   const id2label = Object.fromEntries(Array.from({ length: VIT_B16.classes }, (_, i) => [String(i), `LABEL_${i}`]));
   await writeFile(join(outDir, 'config.json'), JSON.stringify({ model_type: 'vit', _comment: 'random weights', id2label }, null, 2) + '\n');
-  await writeFile(
-    join(outDir, 'preprocessor_config.json'),
-    JSON.stringify(
-      {
-        image_processor_type: 'ViTImageProcessor',
-        do_resize: true,
-        size: { height: 224, width: 224 },
-        resample: 2,
-        do_rescale: true,
-        rescale_factor: 1 / 255,
-        do_normalize: true,
-        image_mean: [0.5, 0.5, 0.5],
-        image_std: [0.5, 0.5, 0.5],
-      },
-      null,
-      2,
-    ) + '\n',
-  );
+  await writeFile(join(outDir, 'preprocessor_config.json'), JSON.stringify(vitPreprocessorConfig(224), null, 2) + '\n');
 }
 
 /** Images per second of a bare ONNX Runtime session on random pixel values. */

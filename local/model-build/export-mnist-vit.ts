@@ -17,6 +17,7 @@ import { REFERENCE_SIGNATURE } from '#shared/savedmodel/signature-check';
 import { writeSavedModel } from '#shared/savedmodel/write-saved-model';
 import { loadSplit, servingValue } from './mnist-split';
 import { forward, parameterShapes, VIT, writePatches, type Params } from './mnist-vit-model';
+import { vitPreprocessorConfig } from './preprocessor-config';
 import { wasmTf } from './tfjs-wasm';
 import { DEFAULT_CHECKPOINT_DIR } from './train-mnist-vit';
 import { vitGraph } from './vit-onnx-graph';
@@ -62,17 +63,7 @@ export async function exportMnistVit(checkpointDir: string, outDir: string, log:
     id2label,
     label2id: Object.fromEntries(Object.entries(id2label).map(([k, v]) => [v, Number(k)])),
   };
-  const preprocessor = {
-    image_processor_type: 'ViTImageProcessor',
-    do_resize: true,
-    size: { height: VIT.image, width: VIT.image },
-    resample: 2,
-    do_rescale: true,
-    rescale_factor: 1 / 255,
-    do_normalize: true,
-    image_mean: [0.5, 0.5, 0.5],
-    image_std: [0.5, 0.5, 0.5],
-  };
+  const preprocessor = vitPreprocessorConfig(VIT.image);
   await writeFile(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   await writeFile(join(outDir, 'preprocessor_config.json'), JSON.stringify(preprocessor, null, 2) + '\n');
   const { tag, signatureKey, methodName, inputs, outputs } = REFERENCE_SIGNATURE;

@@ -20,3 +20,12 @@ export async function encodeDigit(pixels: Float32Array, format: 'png' | 'jpeg', 
   if (opts.size && opts.size !== 28) img = img.resize(opts.size, opts.size, { kernel: 'nearest' });
   return format === 'png' ? img.png().toBuffer() : img.jpeg({ quality: opts.quality ?? 90 }).toBuffer();
 }
+
+/** The formats and sizes "PNG and JPEG files of mixed sizes" cycle through, in tests and benches alike. */
+export const MIXED_DIGIT_SHAPES = [
+  { format: 'png', size: 28 },
+  { format: 'jpeg', size: 56 },
+  { format: 'png', size: 112 },
+  { format: 'jpeg', size: 280 },
+  { format: 'png', size: 560 },
+] as const;

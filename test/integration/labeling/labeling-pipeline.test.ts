@@ -1,4 +1,4 @@
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { encodeDigit, heldOutDigits, MIXED_DIGIT_SHAPES } from '#test/support/mnist-digits';
 import { predictStats } from '#shared/labeling/predict-batcher';
 import { instanceRequestBytes, REQUEST_OVERHEAD_BYTES } from '#shared/labeling/pack-instances';
 import { hugeBlackPng } from './image-fixtures';
@@ -18,13 +18,7 @@ interface DigitFile {
 
 /** Every third held-out digit from `offset`: 500 of the 1,500, all ten classes, as PNG and JPEG of mixed sizes. */
 async function digitFiles(job: string, offset: number, count = 500): Promise<DigitFile[]> {
-  const shapes = [
-    { format: 'png', size: 28 },
-    { format: 'jpeg', size: 56 },
-    { format: 'png', size: 112 },
-    { format: 'jpeg', size: 280 },
-    { format: 'png', size: 560 },
-  ] as const;
+  const shapes = MIXED_DIGIT_SHAPES;
   const out: DigitFile[] = [];
   for (let i = 0; i < count; i++) {
     const d = digits[offset + 3 * i]!;
