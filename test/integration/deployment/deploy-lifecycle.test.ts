@@ -2,7 +2,7 @@ import { helpers } from '@google-cloud/aiplatform';
 import { promote } from '#shared/deployment/promote';
 import { rollback } from '#shared/deployment/rollback';
 import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
-import { demoModelFiles, shuffled, startDeploymentStack, type DeploymentStack } from './deployment-stack';
+import { demoModelFiles, shuffled, startDeploymentStack, waitFor, type DeploymentStack } from './deployment-stack';
 
 const MODEL = 'mnist-vit';
 
@@ -109,8 +109,3 @@ describe('a SavedModel dropped into the models bucket becomes a live endpoint', 
     expect(endpoints).toHaveLength(1);
   });
 });
-
-async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-}

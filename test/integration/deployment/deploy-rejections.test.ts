@@ -1,5 +1,5 @@
 import { writeSavedModel } from '#shared/savedmodel/write-saved-model';
-import { demoModelFiles, shuffled, startDeploymentStack, type DeploymentStack } from './deployment-stack';
+import { demoModelFiles, shuffled, startDeploymentStack, waitFor, type DeploymentStack } from './deployment-stack';
 
 describe('incomplete and bad versions never reach Vertex AI', () => {
   let stack: DeploymentStack;
@@ -64,6 +64,7 @@ describe('incomplete and bad versions never reach Vertex AI', () => {
     expect(failed.history.map((h) => h.to)).toEqual(['PENDING', 'VALIDATING', 'FAILED']);
     expect(await stack.vertexModelsNamed(model)).toHaveLength(0);
     await stack.storageEmulator.idle();
+    await waitFor(() => stack.modelEvents.some((e) => e.model === model && e.state === 'FAILED'));
     expect(stack.modelEvents.filter((e) => e.model === model && e.state === 'FAILED')).toEqual([expect.objectContaining({ reason: failed.error })]);
   });
 });

@@ -172,3 +172,9 @@ export function shuffled<T>(items: T[]): T[] {
   }
   return a;
 }
+
+/** Waits until `cond` holds or the time is up (messages arrive a little after the state they report). */
+export async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+}
