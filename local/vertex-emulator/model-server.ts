@@ -3,9 +3,10 @@ import { softmaxTop1 } from '#shared/model/softmax-top1';
 
 /**
  * One deployed model's server, like the one replica of a TF Serving container: requests decode
- * and resize their images concurrently (sharp works off the main thread), while ONNX Runtime
- * runs one request at a time with all its threads, so concurrent requests never fight over
- * cores and decoding the next request overlaps the current run.
+ * and resize their images concurrently on the event loop (sharp decodes off it), while ONNX
+ * Runtime runs one request at a time with all its threads on a worker thread of its own, so
+ * concurrent requests never fight over cores, preparing the next request overlaps the current
+ * run, and the emulator (and whatever shares its process) keeps answering during a run.
  */
 export interface ModelServer {
   classify(images: Uint8Array[]): Promise<Classification[]>;
@@ -18,7 +19,7 @@ export class OnnxModelServer implements ModelServer {
   private constructor(private readonly classifier: OnnxImageClassifier) {}
 
   static async load(dir: string, intraOpNumThreads?: number): Promise<OnnxModelServer> {
-    return new OnnxModelServer(await OnnxImageClassifier.load(dir, intraOpNumThreads ? { intraOpNumThreads } : {}));
+    return new OnnxModelServer(await OnnxImageClassifier.load(dir, { thread: true, ...(intraOpNumThreads ? { intraOpNumThreads } : {}) }));
   }
 
   async classify(images: Uint8Array[]): Promise<Classification[]> {

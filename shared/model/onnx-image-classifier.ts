@@ -1,10 +1,12 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { resizeToPlanes, type RawImage } from './bilinear-resize';
 import { decodeImage } from './decode-image';
 import { readModelConfigs, type Preprocessing } from './hf-config';
 import { ImageDecodeError, MissingOnnxModelError, ModelConfigError } from './image-errors';
+import { inProcessRunner, type OnnxRunner } from './onnx-runner';
+import { threadRunner } from './onnx-thread-runner';
 import { softmaxTop1, type Classification } from './softmax-top1';
 
 export type { Classification } from './softmax-top1';
@@ -14,6 +16,11 @@ export interface ClassifierOptions {
   intraOpNumThreads?: number;
   /** images larger than this many pixels are refused before decoding */
   maxPixels?: number;
+  /**
+   * run the model on a worker thread, keeping the event loop free during a run (servers);
+   * by default it runs in the calling thread (scripts, tests)
+   */
+  thread?: boolean;
 }
 
 /**
@@ -23,7 +30,7 @@ export interface ClassifierOptions {
  */
 export class OnnxImageClassifier {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: OnnxRunner,
     readonly labels: readonly string[],
     private readonly preprocessing: Preprocessing,
     /** the model's input (pixel_values [N,3,H,W] float32) and output (logits [N,classes]) */
@@ -44,12 +51,7 @@ export class OnnxImageClassifier {
       throw new MissingOnnxModelError(modelDir);
     }
     const { labels, preprocessing } = await readModelConfigs(modelDir);
-    const session = await ort.InferenceSession.create(modelPath, {
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      interOpNumThreads: 1,
-      ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {}),
-    });
+    const session = await (opts.thread ? threadRunner : inProcessRunner)(modelPath, opts.intraOpNumThreads);
     try {
       const inputName = session.inputNames.includes('pixel_values') ? 'pixel_values' : session.inputNames[0];
       const outputName = session.outputNames.includes('logits') ? 'logits' : session.outputNames[0];
@@ -77,9 +79,7 @@ export class OnnxImageClassifier {
   /** Runs the model on preprocessed input and returns the raw logits [N, classes]. */
   async logits(input: Float32Array, batch: number): Promise<Float32Array> {
     const { height, width } = this.preprocessing.size;
-    const tensor = new ort.Tensor('float32', input, [batch, 3, height, width]);
-    const result = await this.session.run({ [this.inputName]: tensor }, [this.outputName]);
-    return result[this.outputName].data as Float32Array;
+    return this.session.run(this.inputName, this.outputName, input, [batch, 3, height, width]);
   }
 
   async classify(images: Uint8Array[]): Promise<Classification[]> {
@@ -102,7 +102,7 @@ export class OnnxImageClassifier {
   }
 }
 
-function checkShapes(session: ort.InferenceSession, inputName: string, outputName: string, p: Preprocessing, classes: number): void {
+function checkShapes(session: OnnxRunner, inputName: string, outputName: string, p: Preprocessing, classes: number): void {
   const input = session.inputMetadata.find((m) => m.name === inputName);
   const output = session.outputMetadata.find((m) => m.name === outputName);
   const fixed = (d: number | string | undefined): number | null => (typeof d === 'number' && d > 0 ? d : null);
