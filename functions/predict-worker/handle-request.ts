@@ -18,6 +18,8 @@ export async function handlePredictionRequest(event: CloudEvent<MessagePublished
   }
   const { request, messageId, deliveryAttempt } = parsed;
   const log = logger.child({ messageId, job: request.job, deliveryAttempt });
+  const publishTime = event.data?.message?.publishTime;
+  log.debug('prediction request received', { images: request.images.length, sincePublishMs: publishTime ? Date.now() - Date.parse(String(publishTime)) : undefined });
   await labelImages(request, deps, { deadline: Date.now() + cfg.PREDICT_RETRY_BUDGET_MS, logger: log });
   log.info('prediction request done', { images: request.images.length });
 }

@@ -67,11 +67,11 @@ export async function labelImages(req: PredictionRequest, deps: WorkerDeps, opts
 
   let transient: Error | undefined;
   if (ready.length > 0) {
-    const endpoint = await deps.endpoints.endpointOf(req.model);
-    if (!endpoint) {
+    const target = await deps.endpoints.endpointOf(req.model);
+    if (!target) {
       transient = new TransientError(`model ${req.model} has no endpoint (models/${req.model}.endpoint is not set)`);
     } else {
-      const outcomes = await deps.batchers.for(endpoint).submit(ready.map((r) => ({ bytes: r.bytes, deadline: opts.deadline })));
+      const outcomes = await deps.batchers.for(target.endpoint, target.maxInstancesPerCall).submit(ready.map((r) => ({ bytes: r.bytes, deadline: opts.deadline })));
       outcomes.forEach((o, i) => {
         const base = ready[i]!.base;
         if (o.ok) {

@@ -32,9 +32,16 @@ export interface ObjectReader {
   read(ref: ObjectRef, maxBytes: number): Promise<StoredObject | undefined>;
 }
 
-/** Which endpoint serves a model (H4 writes `models/{model}.endpoint`). */
+/** Where a model's predictions go, and how many images one call may carry. */
+export interface ModelTarget {
+  endpoint: string;
+  /** the smallest deploy.json `maxInstancesPerCall` of the model's deployed versions, if any sets one */
+  maxInstancesPerCall?: number;
+}
+
+/** Which endpoint serves a model (the deployment side writes `models/{model}.endpoint`). */
 export interface ModelEndpoints {
-  endpointOf(model: string): Promise<string | undefined>;
+  endpointOf(model: string): Promise<ModelTarget | undefined>;
 }
 
 export interface JobDoc {

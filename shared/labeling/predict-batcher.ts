@@ -52,18 +52,30 @@ export class PredictBatcher {
   private queuedBytes = REQUEST_OVERHEAD_BYTES;
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
+  private pack: PackLimits;
 
   constructor(
     private readonly predictor: Predictor,
     private readonly endpoint: string,
     private readonly opts: BatcherOptions,
-  ) {}
+  ) {
+    this.pack = opts.pack;
+  }
+
+  /** The endpoint's own cap on instances per call (deploy.json maxInstancesPerCall), or back to the default. */
+  setMaxInstances(maxInstances: number | undefined): void {
+    this.pack = { ...this.opts.pack, maxInstances: maxInstances ?? this.opts.pack.maxInstances };
+  }
+
+  get maxInstances(): number {
+    return this.pack.maxInstances;
+  }
 
   submit(items: ReadonlyArray<{ bytes: Buffer; deadline: number }>): Promise<InstanceOutcome[]> {
     const promises = items.map(
       (item) =>
         new Promise<InstanceOutcome>((resolve) => {
-          if (!fitsOneRequest(item.bytes.length, this.opts.pack)) {
+          if (!fitsOneRequest(item.bytes.length, this.pack)) {
             resolve({ ok: false, error: new PermanentError(`the prepared image (${item.bytes.length} bytes) does not fit one predict request`, 'TOO_LARGE') });
             return;
           }
@@ -71,7 +83,7 @@ export class PredictBatcher {
           this.queuedBytes += instanceRequestBytes(item.bytes.length);
         }),
     );
-    if (this.queue.length >= this.opts.pack.maxInstances || this.queuedBytes >= this.opts.pack.maxRequestBytes) {
+    if (this.queue.length >= this.pack.maxInstances || this.queuedBytes >= this.pack.maxRequestBytes) {
       this.flush();
     } else if (!this.timer && this.queue.length > 0) {
       this.timer = setTimeout(() => this.flush(), this.opts.windowMs);
@@ -84,7 +96,7 @@ export class PredictBatcher {
     this.timer = undefined;
     const slots = (this.opts.maxInFlight ?? 2) - this.inFlight;
     if (slots <= 0 || this.queue.length === 0) return; // a returning call flushes again
-    const groups = packInstances(this.queue, (p) => p.bytes.length, this.opts.pack);
+    const groups = packInstances(this.queue, (p) => p.bytes.length, this.pack);
     const now = groups.slice(0, slots);
     this.queue = groups.slice(slots).flat();
     this.queuedBytes = this.queue.reduce((n, p) => n + instanceRequestBytes(p.bytes.length), REQUEST_OVERHEAD_BYTES);
@@ -130,6 +142,7 @@ export class PredictBatcher {
       return;
     }
     const latencyMs = Date.now() - started;
+    this.opts.logger.debug('predict call returned', { endpoint: this.endpoint, instances: group.length, latencyMs, queued: this.queue.length, inFlight: this.inFlight });
     if (response.predictions.length !== group.length) {
       const error = new TransientError(`predict returned ${response.predictions.length} predictions for ${group.length} instances`);
       for (const p of group) p.resolve({ ok: false, error });
@@ -172,12 +185,14 @@ export class BatcherRegistry {
     private readonly opts: BatcherOptions,
   ) {}
 
-  for(endpoint: string): PredictBatcher {
+  /** The endpoint's batcher, with its cap on instances per call (undefined: the default). */
+  for(endpoint: string, maxInstances?: number): PredictBatcher {
     let b = this.batchers.get(endpoint);
     if (!b) {
       b = new PredictBatcher(this.predictor, endpoint, this.opts);
       this.batchers.set(endpoint, b);
     }
+    b.setMaxInstances(maxInstances);
     return b;
   }
 }

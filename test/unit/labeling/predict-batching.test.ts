@@ -1,6 +1,6 @@
 import { silentLogger } from '#shared/logging/logger';
 import { packInstances, instanceRequestBytes, REQUEST_OVERHEAD_BYTES } from '#shared/labeling/pack-instances';
-import { PredictBatcher } from '#shared/labeling/predict-batcher';
+import { BatcherRegistry, PredictBatcher } from '#shared/labeling/predict-batcher';
 import type { Predictor } from '#shared/labeling/ports';
 import { backoffDelay, retryWithinBudget } from '#shared/labeling/retry-policy';
 import { PermanentError, TransientError } from '#shared/errors';
@@ -117,5 +117,18 @@ describe('PredictBatcher', () => {
     // Assess: the four waiting images shared the second call.
     expect(seen).toEqual([[1], [2, 3, 4, 5]]);
     expect(labels).toEqual(['L2', 'L3', 'L4', 'L5']);
+  });
+
+  it("holds each endpoint to its own cap on instances per call (deploy.json maxInstancesPerCall), else the default", async () => {
+    const seen: number[][] = [];
+    const registry = new BatcherRegistry(fakePredictor(new Set(), seen), { windowMs: 20, maxInFlight: 4, pack: { maxRequestBytes: 1_000_000, maxInstances: 8 }, logger: silentLogger });
+    const deadline = Date.now() + 5_000;
+    const five = (from: number) => Array.from({ length: 5 }, (_, i) => ({ bytes: img(from + i), deadline }));
+    await Promise.all([registry.for('small', 2).submit(five(10)), registry.for('default').submit(five(20))]);
+    expect(seen.filter((c) => c[0]! < 20)).toEqual([[10, 11], [12, 13], [14]]);
+    expect(seen.filter((c) => c[0]! >= 20)).toEqual([[20, 21, 22, 23, 24]]);
+    // the cap follows the deployment: a later lookup without one goes back to the default
+    expect(registry.for('small').maxInstances).toBe(8);
+    expect(registry.for('small', 3).maxInstances).toBe(3);
   });
 });
