@@ -8,6 +8,9 @@ import type { BenchStack } from './harness/bench-stack';
 import type { Figure } from './report';
 
 const MODEL = 'vit-b16';
+/** batch sizes tried on the endpoint, and on how many images each */
+const SEARCH_BATCHES = [1, 2, 4, 8, 16, 32];
+const SEARCH_IMAGES = 64;
 const LOCATION = 'us-central1';
 
 /**
@@ -28,20 +31,37 @@ export async function pipelineThroughputFigures(stack: BenchStack, opts: { image
   const endpoint = await deployDirect(stack, modelDir, clientOpts);
   const jpegs = await benchJpegs(opts.images);
 
-  opts.say(`the endpoint's own throughput on ${jpegs.length} images (direct predict calls, 2 in flight)...`);
+  opts.say(`the endpoint's own throughput (direct predict calls, 2 in flight): its best batch on ${Math.min(SEARCH_IMAGES, jpegs.length)} images, then all ${jpegs.length} at that batch...`);
   const predictions = new PredictionServiceClient(clientOpts);
   const instances = jpegs.map((j) => helpers.toValue({ string_input: { b64: j.toString('base64') } })!);
   const direct: Record<string, number> = {};
+  let bestBatch = 0;
+  let bestRate = 0;
+  const call = (from: number, to: number) => predictions.predict({ endpoint, instances: instances.slice(from, to) });
   try {
-    await predictions.predict({ endpoint, instances: instances.slice(0, 2) }); // warm-up
-    for (const batch of [8, 16, 32]) {
-      direct[batch] = await imagesPerSecond(instances.length, batch, 2, (from, to) => predictions.predict({ endpoint, instances: instances.slice(from, to) }));
+    await predictions.predict({ endpoint, instances: instances.slice(0, 2) }); // warm-up: the model is loaded
+    stack.deprioritizeMainThread();
+    for (const batch of SEARCH_BATCHES) {
+      direct[batch] = await imagesPerSecond(Math.min(SEARCH_IMAGES, instances.length), batch, 2, call);
       opts.say(`  batch ${batch}: ${direct[batch]!.toFixed(2)} img/s`);
     }
+    bestBatch = Number(Object.entries(direct).reduce((a, b) => (b[1] > a[1] ? b : a))[0]);
+    bestRate = await imagesPerSecond(instances.length, bestBatch, 2, call);
+    opts.say(`  all ${instances.length} images at batch ${bestBatch}: ${bestRate.toFixed(2)} img/s`);
   } finally {
     await predictions.close();
   }
-  const [bestBatch, bestRate] = Object.entries(direct).reduce((a, b) => (b[1] > a[1] ? b : a));
+
+  // What an operator does with that figure: deploy.json's maxInstancesPerCall, recorded on the
+  // deployed version as the deployment side records it, caps the workers' calls to this endpoint.
+  await stack.db.doc(`models/${MODEL}/versions/v1`).set({ model: MODEL, version: 'v1', state: 'DEPLOYED', spec: { maxInstancesPerCall: bestBatch } }, { merge: true });
+
+  // The endpoint was warmed up before its figure; the functions get the same: a two-image job
+  // first, so the figure does not carry their cold start (the first invocation loads clients).
+  const warm = `vit-warm-${Date.now()}`;
+  await stack.upload(stack.buckets.images, `${warm}/_job.json`, Buffer.from(JSON.stringify({ model: MODEL })));
+  await stack.uploadAll(stack.buckets.images, jpegs.slice(0, 2).map((bytes, i) => ({ name: `${warm}/img-${i}.jpg`, bytes })));
+  if (!(await stack.waitFor(async () => (await stack.resultCount(warm)) >= 2, 120_000, 100))) throw new Error(`the warm-up job ${warm} got no results in 120 s`);
 
   const job = `vit-${Date.now()}`;
   opts.say(`dropping the same ${jpegs.length} images into gs://${stack.buckets.images}/${job}/ ...`);
@@ -72,7 +92,7 @@ export async function pipelineThroughputFigures(stack: BenchStack, opts: { image
       baseline: { value: bestRate, what: `img/s, endpoint alone at batch ${bestBatch}` },
       target: '>= 90% of baseline',
       pass: rate >= 0.9 * bestRate && ok === jpegs.length,
-      note: `${((100 * rate) / bestRate).toFixed(1)}% of the endpoint end to end (${jpegs.length} images dropped -> results written); steady rate from 10% to 90% of results ${steadyRate.toFixed(2)} img/s = ${((100 * steadyRate) / bestRate).toFixed(1)}%; first 10% after ${tenths[0]?.toFixed(1)} s`,
+      note: `workers capped at the endpoint's best batch (deploy.json maxInstancesPerCall ${bestBatch}); ${((100 * rate) / bestRate).toFixed(1)}% of the endpoint end to end (${jpegs.length} images dropped -> results written); steady rate from 10% to 90% of results ${steadyRate.toFixed(2)} img/s = ${((100 * steadyRate) / bestRate).toFixed(1)}%; first 10% after ${tenths[0]?.toFixed(1)} s`,
       details: { images: jpegs.length, seconds, ok, results: results.length, directByBatch: direct, efficiency: rate / bestRate, job, tenthsSeconds: tenths, steadyRate, steadyEfficiency: steadyRate / bestRate },
     },
   ];
