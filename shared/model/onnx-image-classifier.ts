@@ -65,14 +65,24 @@ export class OnnxImageClassifier {
 
   /** Decodes and preprocesses a batch into the model's input tensor data [N,3,H,W]. */
   async preprocess(images: Uint8Array[]): Promise<Float32Array> {
+    return this.toInput(await this.decode(images));
+  }
+
+  /** Decodes a batch (sharp, off the event loop); the first image that cannot be decoded fails it. */
+  async decode(images: Uint8Array[]): Promise<RawImage[]> {
     const settled = await Promise.allSettled(images.map((bytes) => decodeImage(bytes, { maxPixels: this.maxPixels })));
+    return settled.map((r, index) => {
+      if (r.status === 'rejected') throw new ImageDecodeError(index, (r.reason as Error).message);
+      return r.value;
+    });
+  }
+
+  /** Resizes and normalizes decoded images into the model's input tensor data [N,3,H,W] (on the calling thread). */
+  toInput(decoded: readonly RawImage[]): Float32Array {
     const { height, width } = this.preprocessing.size;
     const per = 3 * height * width;
-    const out = new Float32Array(images.length * per);
-    settled.forEach((r, index) => {
-      if (r.status === 'rejected') throw new ImageDecodeError(index, (r.reason as Error).message);
-      this.writeImage(r.value, index, out, index * per);
-    });
+    const out = new Float32Array(decoded.length * per);
+    decoded.forEach((img, index) => this.writeImage(img, index, out, index * per));
     return out;
   }
 
