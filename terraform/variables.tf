@@ -49,6 +49,7 @@ variable "default_deployment_spec" {
     autoscalingTargetPercent = optional(number, 60)
     traffic                  = optional(string, "replace")
     containerImageUri        = optional(string)
+    maxInstancesPerCall      = optional(number)
   })
   default = {}
   validation {
@@ -66,6 +67,10 @@ variable "default_deployment_spec" {
   validation {
     condition     = var.default_deployment_spec.autoscalingTargetPercent >= 1 && var.default_deployment_spec.autoscalingTargetPercent <= 100
     error_message = "default_deployment_spec.autoscalingTargetPercent must be between 1 and 100."
+  }
+  validation {
+    condition     = var.default_deployment_spec.maxInstancesPerCall == null || try(var.default_deployment_spec.maxInstancesPerCall >= 1 && var.default_deployment_spec.maxInstancesPerCall <= 1000 && floor(var.default_deployment_spec.maxInstancesPerCall) == var.default_deployment_spec.maxInstancesPerCall, false)
+    error_message = "default_deployment_spec.maxInstancesPerCall must be a whole number from 1 to 1000."
   }
   validation {
     condition     = can(regex("^(replace|canary:([1-9]|[1-9][0-9]))$", var.default_deployment_spec.traffic))
