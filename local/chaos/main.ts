@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
 import { stopOnSignal } from '#local/bench/harness/stop-on-signal';
+import { workerConfigSchema } from '#shared/labeling/config';
 import { BenchStack } from '#local/bench/harness/bench-stack';
 import { dropModel } from '#local/bench/drop-model';
 import { machine, writeRun } from '#local/bench/report';
@@ -20,6 +21,8 @@ import { machine, writeRun } from '#local/bench/report';
 const MODEL = 'mnist-vit';
 const DEMO_MODEL_DIR = resolve(__dirname, '..', 'demo-model', 'mnist-vit');
 const PREDICT_ERROR_RATE = 0.1;
+/** the worker's publish lease (PUBLISH_LEASE_MS; the bench does not change it) */
+const PUBLISH_LEASE_MS = workerConfigSchema.shape.PUBLISH_LEASE_MS.parse(undefined);
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -69,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
     await stack.waitFor(async () => (await stack.resultCount(job)) >= total * 0.2, timeoutMs);
     const inFlight = (await stack.worker.stats()).predictStats;
     await stack.worker.kill();
+    const killedAt = Date.now();
     note(`SIGKILLed the predict worker at ${await stack.resultCount(job)} results (${inFlight.calls} predict calls sent by it so far)`);
     await stack.worker.start();
     note('predict worker started again');
@@ -84,7 +88,9 @@ async function main(argv: string[]): Promise<number> {
     note('all images uploaded');
     const complete = await stack.waitFor(async () => (await stack.resultCount(job)) >= total, timeoutMs, 500);
     note(complete ? 'every image has a result; waiting for late deliveries' : `timed out with ${await stack.resultCount(job)} results`);
-    await settle(stack, 5000);
+    // A result the killed worker created but never published is published by a redelivery
+    // once its publish lease runs out: wait at least that long after the kill.
+    await settle(stack, 5000, killedAt + PUBLISH_LEASE_MS + 5000);
 
     const results = await stack.results(job);
     const byName = new Map(results.map((r) => [String(r.imageUri).split('/').pop()!, r]));
@@ -142,11 +148,11 @@ async function main(argv: string[]): Promise<number> {
   return ok ? 0 : 1;
 }
 
-/** Waits until no result message has arrived for `quietMs`, so late duplicates are counted. */
-async function settle(stack: BenchStack, quietMs: number): Promise<void> {
+/** Waits until no result message has arrived for `quietMs` (and not before `notBefore`), so late duplicates are counted. */
+async function settle(stack: BenchStack, quietMs: number, notBefore: number): Promise<void> {
   await stack.storageEmulator.idle();
   let last = -1;
-  while (last !== stack.messages.length) {
+  while (last !== stack.messages.length || Date.now() < notBefore) {
     last = stack.messages.length;
     await new Promise((r) => setTimeout(r, quietMs));
   }

@@ -218,7 +218,19 @@ export class BenchStack {
     return done();
   }
 
-  async stop(): Promise<void> {
+  private stopping: Promise<void> | undefined;
+
+  /**
+   * Stops everything, once: a second call (Ctrl-C's handler and the run's own `finally`, which
+   * a Ctrl-C makes run early by failing its next Firestore call) waits for the first, so the
+   * process cannot exit with an emulator still running.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopAll();
+    return this.stopping;
+  }
+
+  private async stopAll(): Promise<void> {
     const steps: Array<() => Promise<unknown>> = [
       async () => this.timers?.stop(),
       async () => this.tap?.close(),

@@ -2,6 +2,9 @@
 export function stopOnSignal(stop: () => Promise<void>): void {
   const handler = (signal: NodeJS.Signals) => {
     process.stderr.write(`\n${signal}: stopping the stack...\n`);
+    // Work cut short by the stop (a Firestore call on a terminated client) must not end the
+    // process before the emulators are stopped.
+    process.on('unhandledRejection', () => undefined);
     void stop().finally(() => process.exit(130));
   };
   process.once('SIGINT', handler);
