@@ -56,7 +56,11 @@ export const TOPOLOGY: Topology = {
   },
   topics: [
     { name: 'model-events', purpose: 'one message per deployment state change' },
-    { name: 'prediction-results', purpose: 'one message per labeled image, and job-completed messages' },
+    {
+      name: 'prediction-results',
+      deadLetterTopic: 'undeliverable',
+      purpose: 'one message per labeled image, and job-completed messages',
+    },
     {
       name: 'prediction-requests',
       deadLetterTopic: 'prediction-requests-dead-letter',
@@ -123,6 +127,16 @@ export const TOPOLOGY: Topology = {
       timeoutSeconds: 120,
       memory: '256Mi',
       concurrency: 1,
+      retryOnFailure: true,
+    },
+    {
+      name: 'results-ledger',
+      source: 'results-ledger',
+      trigger: { kind: 'pubsub', topic: 'prediction-results', maxDeliveryAttempts: 5 },
+      env: [...GOOGLE_ENV],
+      timeoutSeconds: 60,
+      memory: '256Mi',
+      concurrency: 32,
       retryOnFailure: true,
     },
   ],

@@ -54,6 +54,12 @@ locals {
       reads_buckets      = []
       publishes_to       = ["prediction-results"]
     }
+    "results-ledger" = {
+      service_account_id = "results-ledger"
+      project_roles      = ["roles/datastore.user"]
+      reads_buckets      = []
+      publishes_to       = []
+    }
   }
 
   # Values of every environment variable a function may read; each function gets the names

@@ -7,7 +7,7 @@ locals {
 
     topics = {
       "model-events"                   = { dead_letter_topic = null }
-      "prediction-results"             = { dead_letter_topic = null }
+      "prediction-results"             = { dead_letter_topic = "undeliverable" }
       "prediction-requests"            = { dead_letter_topic = "prediction-requests-dead-letter" }
       "prediction-requests-dead-letter" = { dead_letter_topic = "undeliverable" }
       "reconcile-ticks"                = { dead_letter_topic = "reconcile-ticks-dead-letter" }
@@ -59,6 +59,15 @@ locals {
         timeout_seconds  = 120
         memory           = "256Mi"
         concurrency      = 1
+        retry_on_failure = true
+      }
+      "results-ledger" = {
+        source           = "results-ledger"
+        trigger          = { kind = "pubsub", topic = "prediction-results", max_delivery_attempts = 5 }
+        env              = ["GOOGLE_CLOUD_PROJECT", "VERTEX_LOCATION"]
+        timeout_seconds  = 60
+        memory           = "256Mi"
+        concurrency      = 32
         retry_on_failure = true
       }
     }

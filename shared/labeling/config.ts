@@ -53,7 +53,9 @@ export const workerConfigSchema = common.extend({
 });
 
 export const deadLetterConfigSchema = common;
+export const ledgerConfigSchema = googleConfigSchema;
 
 export type IntakeConfig = z.infer<typeof intakeConfigSchema>;
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 export type DeadLetterConfig = z.infer<typeof deadLetterConfigSchema>;
+export type LedgerConfig = z.infer<typeof ledgerConfigSchema>;

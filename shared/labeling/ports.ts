@@ -83,6 +83,11 @@ export interface LabelStore {
   /** ids among `ids` whose results exist and are published */
   publishedResultIds(job: string, ids: readonly string[]): Promise<Set<string>>;
   markPublished(job: string, ids: readonly string[]): Promise<void>;
+  /**
+   * The results ledger saw this result's message on the topic: flags it published. 'unknown'
+   * when no such result exists (a message from elsewhere); nothing is created.
+   */
+  confirmPublished(job: string, id: string): Promise<'confirmed' | 'unknown'>;
   /** after a failed publish: lets the next delivery publish these without waiting for the lease */
   releasePublishLeases(job: string, ids: readonly string[]): Promise<void>;
   progress(job: string): Promise<Progress>;

@@ -10,11 +10,12 @@ import { firestoreModelEndpoints } from './adapters/firestore-model-endpoints';
 import { gcsObjectReader } from './adapters/gcs-object-reader';
 import { requestPublisher, resultPublisher } from './adapters/pubsub-publishers';
 import { vertexPredictor } from './adapters/vertex-predictor';
-import type { DeadLetterConfig, IntakeConfig, WorkerConfig } from './config';
+import type { DeadLetterConfig, IntakeConfig, LedgerConfig, WorkerConfig } from './config';
 import type { DeadLetterDeps } from './dead-letter';
 import type { IntakeDeps } from './intake';
 import type { WorkerDeps } from './label-images';
 import { BatcherRegistry } from './predict-batcher';
+import type { LedgerDeps } from './results-ledger';
 import type { RecordDeps } from './record-results';
 
 /** Real clients for the labeling functions, built once per instance from parsed config. */
@@ -76,4 +77,8 @@ export function buildWorkerDeps(cfg: WorkerConfig, logger: Logger): WorkerDeps {
 export function buildDeadLetterDeps(cfg: DeadLetterConfig, logger: Logger): DeadLetterDeps {
   const { db, pubsub, storage } = clients(cfg);
   return { ...recordDeps(cfg, logger, db, pubsub), reader: gcsObjectReader(storage), endpoints: firestoreModelEndpoints(db) };
+}
+
+export function buildLedgerDeps(cfg: LedgerConfig, logger: Logger): LedgerDeps {
+  return { store: firestoreLabelStore(new Firestore({ projectId: cfg.GOOGLE_CLOUD_PROJECT })), logger };
 }

@@ -9,6 +9,7 @@ export const COUNTER_SHARDS = 16;
 
 const ALREADY_EXISTS = 6;
 const FAILED_PRECONDITION = 9;
+const NOT_FOUND = 5;
 /** create/re-read rounds before a delivery gives up and lets Pub/Sub redeliver */
 const MAX_WRITE_ROUNDS = 8;
 
@@ -159,6 +160,15 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
       const batch = db.batch();
       for (const id of ids) batch.update(results(job).doc(id), { published: true, publishedAt: FieldValue.serverTimestamp() });
       await batch.commit();
+    },
+    async confirmPublished(job, id) {
+      try {
+        await results(job).doc(id).update({ published: true, publishedAt: FieldValue.serverTimestamp(), confirmedByLedger: true });
+        return 'confirmed';
+      } catch (err) {
+        if (codeOf(err) === NOT_FOUND) return 'unknown';
+        throw err;
+      }
     },
     async progress(job) {
       const snap = await counters(job).get();

@@ -4,7 +4,8 @@ import { createLogger } from '#shared/logging/logger';
 import { firestoreLabelStore } from '#shared/labeling/adapters/firestore-label-store';
 import { recordAndPublish, type RecordDeps } from '#shared/labeling/record-results';
 import type { JobDoc, Progress, ResultPublisher } from '#shared/labeling/ports';
-import { okResult, resultId, type LabelResult } from '#shared/labeling/result';
+import { okResult, resultAttributes, resultId, type LabelResult } from '#shared/labeling/result';
+import { recordSeenMessage } from '#shared/labeling/results-ledger';
 
 // The store's exactly-once rules against the real Firestore emulator, with deliveries racing
 // each other the way duplicated pushes do. The publisher is a recording one (what matters is
@@ -118,5 +119,46 @@ describe('event claims', () => {
     await store.releaseEvent('claims', 'bucket/b.jpg#1');
     const outcomes = await Promise.all(Array.from({ length: 4 }, () => store.claimEvent('claims', 'bucket/b.jpg#1', 60_000)));
     expect(outcomes.filter((o) => o === 'claimed')).toHaveLength(1);
+  });
+});
+
+describe('the results ledger', () => {
+  const ledger = () => ({ store: firestoreLabelStore(db), logger: createLogger({ component: 'test', minSeverity: 'CRITICAL' }) });
+
+  it('a delivery that died after publishing, before flagging: the ledger saw the message, so the redelivery after the lease sends nothing', async () => {
+    const job = 'died-after-publish';
+    const rs = results(job, 3);
+    const store = firestoreLabelStore(db);
+    await store.recordResults(job, rs, 0); // created, lease already over, flag never set
+    // ... but the messages did reach the topic, and the ledger's subscription saw them.
+    const outcomes = await Promise.all(rs.map((r, i) => recordSeenMessage({ messageId: `m${i}`, attributes: resultAttributes(r), body: { type: 'result', ...r } }, ledger())));
+    expect(outcomes).toEqual(['confirmed', 'confirmed', 'confirmed']);
+    const publisher = recorder();
+    await recordAndPublish(deps(publisher), job, rs);
+    expect(publisher.sent).toEqual([]);
+    expect(await counted(job)).toBe(3);
+  });
+
+  it('a result message it holds no result for creates nothing; a message from elsewhere is ignored', async () => {
+    const [r] = results('nowhere', 1);
+    expect(await recordSeenMessage({ messageId: 'x', attributes: resultAttributes(r!), body: r }, ledger())).toBe('unknown-result');
+    expect((await db.doc(`jobs/nowhere/results/${r!.id}`).get()).exists).toBe(false);
+    expect(await recordSeenMessage({ messageId: 'y', attributes: { source: 'someone-else' }, body: { hello: 1 } }, ledger())).toBe('ignored');
+  });
+
+  it('a job-completed message it saw finishes the completion its publisher claimed, so it is not announced again', async () => {
+    const job = 'completed-by-ledger';
+    const store = firestoreLabelStore(db);
+    await store.setJobTotal(job, 2, 'm', `gs://bucket/${job}/_manifest.txt`);
+    const rs = results(job, 2);
+    await store.recordResults(job, rs, 30_000);
+    await store.markPublished(job, rs.map((r) => r.id));
+    expect(await store.claimCompletion(job, { ok: 2, error: 0 }, 0)).toBe('claimed'); // the publisher then dies
+    const outcome = await recordSeenMessage({ messageId: 'c', attributes: { type: 'job-completed', job }, body: { type: 'job-completed', job, model: 'm', total: 2, ok: 2, error: 0 } }, ledger());
+    expect(outcome).toBe('completion-confirmed');
+    expect((await db.doc(`jobs/${job}`).get()).get('state')).toBe('COMPLETED');
+    const publisher = recorder();
+    await recordAndPublish(deps(publisher), job, rs);
+    expect(publisher.completed).toEqual([]);
   });
 });
