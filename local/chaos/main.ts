@@ -104,6 +104,8 @@ async function main(argv: string[]): Promise<number> {
     const duplicatedMessages = [...perId.values()].reduce((n, ids) => n + Math.max(0, ids.size - 1), 0);
     const redeliveredToTap = messages.length - [...perId.values()].reduce((n, ids) => n + ids.size, 0);
     const unpublished = results.filter((r) => !perId.has(String(r.docId))).map((r) => r.imageUri);
+    // Published, but their publisher never flagged them (killed in between): results-ledger did.
+    const flaggedOnlyByLedger = results.filter((r) => r.published === true && r.publishedAt === undefined && r.ledgerSawAt !== undefined).length;
     const wrongLabel = files.filter((f) => {
       const r = byName.get(f.name);
       return r?.status === 'OK' && `${r.label}` !== f.name.split('-')[2]!.replace('.jpg', '');
@@ -116,6 +118,7 @@ async function main(argv: string[]): Promise<number> {
       duplicatedMessages,
       redeliveredToTap,
       resultsWithoutMessage: unpublished.length,
+      flaggedOnlyByLedger,
       error: errors.length,
       okLabelsDifferingFromDigit: wrongLabel,
       pushes: stack.proxy?.counts,
@@ -130,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
     else rmSync(dataDir, { recursive: true, force: true });
   }
 
-  const r = report as { images: number; results: number; lost: number; duplicatedMessages: number; redeliveredToTap: number; duplicatedResults: number; resultsWithoutMessage: number; error: number; okLabelsDifferingFromDigit: number; seconds: number };
+  const r = report as { images: number; results: number; lost: number; duplicatedMessages: number; redeliveredToTap: number; duplicatedResults: number; resultsWithoutMessage: number; flaggedOnlyByLedger: number; error: number; okLabelsDifferingFromDigit: number; seconds: number };
   const rows = [
     ['images dropped', r.images, ''],
     ['results written', r.results, ''],
@@ -138,11 +141,13 @@ async function main(argv: string[]): Promise<number> {
     ['duplicated (results, or results published twice)', r.duplicatedMessages + r.duplicatedResults, 'target 0'],
     ['one message delivered to the tap again (Pub/Sub redelivery)', r.redeliveredToTap, ''],
     ['results never published', r.resultsWithoutMessage, 'target 0'],
+    ['published, publisher killed before flagging (results-ledger did)', r.flaggedOnlyByLedger, ''],
     ['ERROR results', r.error, 'target 0'],
     ['OK labels != the digit (model accuracy, not a fault)', r.okLabelsDifferingFromDigit, ''],
     ['seconds', r.seconds, ''],
   ];
-  process.stdout.write(`\n${rows.map(([k, v, t]) => `${String(k).padEnd(52)} ${String(v).padStart(6)}  ${t}`).join('\n')}\n${ok ? 'PASS' : 'FAIL'}\n`);
+  const width = Math.max(...rows.map(([k]) => String(k).length));
+  process.stdout.write(`\n${rows.map(([k, v, t]) => `${String(k).padEnd(width)} ${String(v).padStart(6)}  ${t}`).join('\n')}\n${ok ? 'PASS' : 'FAIL'}\n`);
   const files = writeRun('chaos', { benchmark: 'chaos', time: new Date().toISOString(), machine: machine(), pass: ok, ...report });
   process.stdout.write(`wrote ${files.join(' and ')}\n`);
   return ok ? 0 : 1;

@@ -163,7 +163,9 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
     },
     async confirmPublished(job, id) {
       try {
-        await results(job).doc(id).update({ published: true, publishedAt: FieldValue.serverTimestamp(), confirmedByLedger: true });
+        // publishedAt stays the publisher's: a result with ledgerSawAt and no publishedAt is one its
+        // publisher died before flagging.
+        await results(job).doc(id).update({ published: true, ledgerSawAt: FieldValue.serverTimestamp() });
         return 'confirmed';
       } catch (err) {
         if (codeOf(err) === NOT_FOUND) return 'unknown';

@@ -137,6 +137,9 @@ describe('the results ledger', () => {
     await recordAndPublish(deps(publisher), job, rs);
     expect(publisher.sent).toEqual([]);
     expect(await counted(job)).toBe(3);
+    // told apart from results their publisher flagged: the ledger leaves publishedAt alone
+    const docs = (await db.collection(`jobs/${job}/results`).get()).docs;
+    expect(docs.map((d) => [d.get('published'), d.get('publishedAt'), d.get('ledgerSawAt') !== undefined])).toEqual(Array(3).fill([true, undefined, true]));
   });
 
   it('a result message it holds no result for creates nothing; a message from elsewhere is ignored', async () => {
