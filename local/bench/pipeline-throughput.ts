@@ -40,7 +40,7 @@ export async function pipelineThroughputFigures(stack: BenchStack, opts: { image
   const call = (from: number, to: number) => predictions.predict({ endpoint, instances: instances.slice(from, to) });
   try {
     await predictions.predict({ endpoint, instances: instances.slice(0, 2) }); // warm-up: the model is loaded
-    stack.deprioritizeMainThread();
+    stack.deprioritizeAllButModels();
     for (const batch of SEARCH_BATCHES) {
       direct[batch] = await imagesPerSecond(Math.min(SEARCH_IMAGES, instances.length), batch, 2, call);
       opts.say(`  batch ${batch}: ${direct[batch]!.toFixed(2)} img/s`);

@@ -55,12 +55,11 @@ export async function startPubsubEmulator(opts: {
   logDir: string;
   port?: number;
   dataDir?: string;
-  nice?: number;
 }): Promise<RunningEmulator> {
   const port = opts.port ?? (await freePort());
   const args = ['beta', 'emulators', 'pubsub', 'start', `--host-port=127.0.0.1:${port}`, `--project=${opts.project}`];
   if (opts.dataDir) args.push(`--data-dir=${opts.dataDir}`);
-  const proc = spawnGroup('gcloud', args, { logFile: join(opts.logDir, 'pubsub-emulator.log'), nice: opts.nice });
+  const proc = spawnGroup('gcloud', args, { logFile: join(opts.logDir, 'pubsub-emulator.log') });
   await readyOrStop(proc, `http://127.0.0.1:${port}/`, 'the Pub/Sub emulator');
   return { name: 'pubsub', hostPort: `127.0.0.1:${port}`, process: proc };
 }
@@ -68,13 +67,12 @@ export async function startPubsubEmulator(opts: {
 export async function startFirestoreEmulator(opts: {
   logDir: string;
   port?: number;
-  nice?: number;
 }): Promise<RunningEmulator> {
   // No data folder here: the emulator's --export-on-exit does not run when its process group is
   // stopped; local/stack/persistent-firestore.ts keeps state across restarts over REST instead.
   const port = opts.port ?? (await freePort());
   const args = ['emulators', 'firestore', 'start', `--host-port=127.0.0.1:${port}`];
-  const proc = spawnGroup('gcloud', args, { logFile: join(opts.logDir, 'firestore-emulator.log'), nice: opts.nice });
+  const proc = spawnGroup('gcloud', args, { logFile: join(opts.logDir, 'firestore-emulator.log') });
   await readyOrStop(proc, `http://127.0.0.1:${port}/`, 'the Firestore emulator');
   return { name: 'firestore', hostPort: `127.0.0.1:${port}`, process: proc };
 }

@@ -14,14 +14,10 @@ export interface GroupProcess {
 export function spawnGroup(
   command: string,
   args: string[],
-  opts: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string; /** run under `nice -n N` (lower priority: everything it starts inherits it) */ nice?: number },
+  opts: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string },
 ): GroupProcess {
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const fd = openSync(opts.logFile, 'a');
-  if (opts.nice) {
-    args = ['-n', String(opts.nice), command, ...args];
-    command = 'nice';
-  }
   const child = spawn(command, args, {
     detached: true,
     stdio: ['ignore', fd, fd],

@@ -16,6 +16,7 @@ import { createLogger } from '#shared/logging/logger';
 import { TOPOLOGY } from '#shared/topology';
 import { startDuplicatingProxy, type DuplicatingProxy } from './duplicating-proxy';
 import { FunctionChild } from './function-child';
+import { reniceTrees } from './renice';
 
 export interface BenchStackOptions {
   /** a fresh folder: emulator data and logs go under it */
@@ -31,9 +32,8 @@ export interface BenchStackOptions {
   /** deliver every prediction request push to the worker this many times at once */
   workerPushCopies?: number;
   /**
-   * `nice` of the gcloud emulators and the function processes (default 10). On Google Cloud the
-   * endpoint has machines of its own; here the model's thread shares two cores with them, and
-   * at equal priority a burst of uploads takes the model's core away. See deprioritizeMainThread.
+   * `nice` given to everything but the endpoint's model threads by deprioritizeAllButModels
+   * (default 10).
    */
   nice?: number;
   say: (line: string) => void;
@@ -90,20 +90,27 @@ export class BenchStack {
   }
 
   /**
-   * Lowers this process's main thread (the Storage emulator, the push bridges, the uploads, the
-   * Vertex AI emulator's request handling) to the functions' priority. On Linux the nice value
-   * belongs to a thread: the model threads the Vertex AI emulator started before this call keep
-   * theirs (later ones inherit the lower one), so call it once the measured model is loaded.
+   * On Google Cloud the endpoint has machines of its own; here its model threads share two
+   * cores with the emulators and the functions, and at equal priority a burst of uploads takes
+   * a model's core away mid-run. This lowers everything else to `nice` (default 10): the gcloud
+   * emulators' process groups, the function processes (their threads started later inherit it,
+   * so a restarted child starts at normal priority), and this process's main thread (the Storage
+   * emulator, the push bridges, the uploads, the Vertex AI emulator's request handling). Linux
+   * keeps nice per thread, so the model threads the Vertex AI emulator started before this call
+   * keep theirs; call it once the measured model is loaded.
    */
-  deprioritizeMainThread(): void {
+  deprioritizeAllButModels(): number {
+    const pids = [this.worker.pid, this.functions.pid].filter((p): p is number => p !== undefined);
+    const threads = reniceTrees({ pids, groups: this.emulators.map((e) => e.process.pid) }, this.nice);
     setPriority(process.pid, this.nice);
+    return threads + 1;
   }
 
   async start(): Promise<void> {
     const { say } = this.opts;
     say('starting the Pub/Sub, Firestore, Storage and Vertex AI emulators...');
     const logDir = this.logDir;
-    const started = await Promise.allSettled([startPubsubEmulator({ project: LOCAL_PROJECT, logDir, nice: this.nice }), startFirestoreEmulator({ logDir, nice: this.nice })]);
+    const started = await Promise.allSettled([startPubsubEmulator({ project: LOCAL_PROJECT, logDir }), startFirestoreEmulator({ logDir })]);
     for (const r of started) if (r.status === 'fulfilled') this.emulators.push(r.value);
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -131,9 +138,9 @@ export class BenchStack {
       const fn = TOPOLOGY.functions.find((f) => f.name === name)!;
       return { name, source: fn.source, port: await freePort(), ...(fn.trigger.kind === 'pubsub' ? { pubsubSource: topicPath(fn.trigger.topic) } : {}) };
     };
-    this.worker = new FunctionChild('predict-worker', [await spec('predict-worker')], { ...childEnv, ...this.opts.workerEnv }, join(logDir, 'predict-worker.log'), this.nice);
+    this.worker = new FunctionChild('predict-worker', [await spec('predict-worker')], { ...childEnv, ...this.opts.workerEnv }, join(logDir, 'predict-worker.log'));
     const others = await Promise.all(TOPOLOGY.functions.filter((f) => f.name !== 'predict-worker').map((f) => spec(f.name)));
-    this.functions = new FunctionChild('functions', others, childEnv, join(logDir, 'functions.log'), this.nice);
+    this.functions = new FunctionChild('functions', others, childEnv, join(logDir, 'functions.log'));
     await Promise.all([this.worker.start(), this.functions.start()]);
 
     const functionUrls: Record<string, string> = Object.fromEntries(others.map((s) => [s.name, this.functions.url(s.name)]));

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PredictStats } from '#shared/labeling/predict-batcher';
@@ -26,8 +26,6 @@ export class FunctionChild {
     readonly specs: ServedSpec[],
     private readonly env: NodeJS.ProcessEnv,
     private readonly logFile: string,
-    /** runs under `nice -n N`: lower priority than the endpoint's model (see BenchStackOptions) */
-    private readonly nice = 0,
   ) {}
 
   url(name: string): string {
@@ -42,9 +40,8 @@ export class FunctionChild {
 
   async start(): Promise<void> {
     const fd = openSync(this.logFile, 'a');
-    const node = [process.execPath, '--conditions=source', '--import', 'tsx', join(__dirname, 'function-process.ts')];
-    const [command, ...args] = this.nice ? ['nice', '-n', String(this.nice), ...node] : node;
-    const child = spawn(command!, args, {
+    const child = fork(join(__dirname, 'function-process.ts'), [], {
+      execArgv: ['--conditions=source', '--import', 'tsx'],
       env: { ...this.env, BENCH_FUNCTIONS: JSON.stringify(this.specs) },
       stdio: ['ignore', fd, fd, 'ipc'],
     });

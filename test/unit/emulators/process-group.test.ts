@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { reniceTrees } from '#local/bench/harness/renice';
 import { spawnGroup } from '#local/emulators/process-group';
 
-/** nice value of a task, field 19 of /proc/<pid>/stat */
-const niceOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+/** nice value of a task, field 19 of /proc/<pid>/task/<tid>/stat */
+const niceOf = (pid: number, tid = pid) => Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
 const groupAlive = (pid: number) => {
   try {
     process.kill(-pid, 0);
@@ -13,22 +14,42 @@ const groupAlive = (pid: number) => {
     return false;
   }
 };
+const childrenOf = (pid: number) =>
+  readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 
-describe('spawnGroup', () => {
+describe('process groups and their priority (the bench keeps the endpoint model threads ahead)', () => {
   const logFile = join(mkdtempSync(join(tmpdir(), 'group-')), 'child.log');
 
-  it('runs a child at the nice value asked for, and stop() leaves nothing of its group', async () => {
-    const niced = spawnGroup('sleep', ['30'], { logFile, nice: 7 });
-    const plain = spawnGroup('sleep', ['30'], { logFile });
+  it('reniceTrees lowers every thread of a process group, its children included, and nothing else; stop() leaves nothing of the group', async () => {
+    // A shell that starts a grandchild, as the gcloud wrappers start java.
+    const group = spawnGroup('sh', ['-c', 'sleep 30 & wait'], { logFile });
+    const other = spawnGroup('sleep', ['30'], { logFile });
     try {
-      // `nice` sets the value, then becomes sleep: read it once it has
-      for (let i = 0; i < 200 && readFileSync(`/proc/${niced.pid}/comm`, 'utf8').trim() !== 'sleep'; i++) await new Promise((r) => setTimeout(r, 10));
-      expect(niceOf(niced.pid)).toBe(niceOf(process.pid) + 7);
-      expect(niceOf(plain.pid)).toBe(niceOf(process.pid));
+      let kids: number[] = [];
+      for (let i = 0; i < 200 && kids.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        kids = childrenOf(group.pid);
+      }
+      expect(kids).toHaveLength(1);
+      const base = niceOf(other.pid);
+      const changed = reniceTrees({ pids: [], groups: [group.pid] }, Math.min(19, base + 5));
+      expect(changed).toBeGreaterThanOrEqual(2);
+      expect([niceOf(group.pid), niceOf(kids[0]!)]).toEqual([Math.min(19, base + 5), Math.min(19, base + 5)]);
+      expect(niceOf(other.pid)).toBe(base);
+      expect(niceOf(process.pid)).toBe(base);
     } finally {
-      await Promise.all([niced.stop(1000), plain.stop(1000)]);
+      await Promise.all([group.stop(1000), other.stop(1000)]);
     }
-    expect(groupAlive(niced.pid)).toBe(false);
-    expect(groupAlive(plain.pid)).toBe(false);
+    expect(groupAlive(group.pid)).toBe(false);
+    expect(groupAlive(other.pid)).toBe(false);
   });
 });
