@@ -39,8 +39,9 @@ export class RuntimePool {
       // MissingOnnxModelError and ModelConfigError already say how to fix the folder.
       throw failedPrecondition(`Model server could not start for ${artifactUri}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    await this.servers.get(deployedModelId)?.close();
+    const old = this.servers.get(deployedModelId);
     this.servers.set(deployedModelId, server);
+    await old?.close();
   }
 
   get(deployedModelId: string): ModelServer | undefined {

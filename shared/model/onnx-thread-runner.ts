@@ -17,11 +17,19 @@ const ort = require(workerData.ortPath);
 const message = (e) => (e && e.message) || String(e);
 ort.InferenceSession.create(workerData.modelPath, workerData.options).then(
   (session) => {
+    let released = false;
     parentPort.postMessage({ type: 'ready', inputNames: session.inputNames, outputNames: session.outputNames, inputMetadata: session.inputMetadata, outputMetadata: session.outputMetadata });
     parentPort.on('message', async (m) => {
       if (m.type === 'release') {
-        await session.release();
+        if (!released) {
+          released = true;
+          await session.release();
+        }
         parentPort.postMessage({ type: 'released' });
+        return;
+      }
+      if (released) {
+        parentPort.postMessage({ type: 'result', id: m.id, error: 'the session was released' });
         return;
       }
       try {
@@ -54,6 +62,7 @@ export async function threadRunner(modelPath: string, intraOpNumThreads?: number
   let nextId = 0;
   let dead: Error | undefined;
   let onReleased: (() => void) | undefined;
+  let releasing: Promise<void> | undefined;
 
   const ready = new Promise<Extract<FromThread, { type: 'ready' }>>((resolve, reject) => {
     const fail = (err: Error) => {
@@ -64,6 +73,8 @@ export async function threadRunner(modelPath: string, intraOpNumThreads?: number
       onReleased?.();
     };
     worker.on('error', fail);
+    // a message that cannot be deserialized would leave its run pending forever
+    worker.on('messageerror', fail);
     worker.on('exit', (code) => fail(new Error(`the ONNX Runtime thread exited (code ${code})`)));
     worker.on('message', (m: FromThread) => {
       if (m.type === 'ready') resolve(m);
@@ -95,13 +106,18 @@ export async function threadRunner(modelPath: string, intraOpNumThreads?: number
         worker.postMessage({ type: 'run', id, inputName, outputName, data, dims: [...dims] });
       });
     },
-    async release() {
-      if (dead) return;
-      await new Promise<void>((resolve) => {
-        onReleased = resolve;
-        worker.postMessage({ type: 'release' });
-      });
-      await worker.terminate();
+    release() {
+      // Once: a second call (a pool closing a server it is replacing, then closing everything)
+      // waits for the first instead of hanging on a reply that was already consumed.
+      releasing ??= dead
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            onReleased = resolve;
+            worker.postMessage({ type: 'release' });
+          }).then(async () => {
+            await worker.terminate();
+          });
+      return releasing;
     },
   };
 }

@@ -67,8 +67,9 @@ describe('threadRunner (ONNX Runtime on a worker thread)', () => {
     await expect(threadRunner(bad)).rejects.toThrow(/protobuf|parsing|Load model/i);
   });
 
-  test('after release a run rejects instead of hanging', async () => {
+  test('after release a run rejects instead of hanging; releasing twice at once settles both', async () => {
     const r = await threadRunner(modelPath, 1);
+    await Promise.all([r.release(), r.release()]);
     await r.release();
     await expect(r.run('x', 'y', new Float32Array(4), [1, 4])).rejects.toThrow(/exited/);
   });
