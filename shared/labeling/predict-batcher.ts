@@ -62,9 +62,12 @@ export class PredictBatcher {
     this.pack = opts.pack;
   }
 
-  /** The endpoint's own cap on instances per call (deploy.json maxInstancesPerCall), or back to the default. */
+  /**
+   * The endpoint's own cap on instances per call (deploy.json maxInstancesPerCall), within the
+   * worker's (PREDICT_MAX_INSTANCES): a model can lower it, never raise it. Undefined: the worker's.
+   */
   setMaxInstances(maxInstances: number | undefined): void {
-    this.pack = { ...this.opts.pack, maxInstances: maxInstances ?? this.opts.pack.maxInstances };
+    this.pack = { ...this.opts.pack, maxInstances: Math.min(maxInstances ?? Infinity, this.opts.pack.maxInstances) };
   }
 
   get maxInstances(): number {

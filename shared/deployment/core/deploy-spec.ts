@@ -27,9 +27,9 @@ export const deploySpecSchema = z
     traffic: traffic.default({ kind: 'replace' }),
     containerImageUri: z.string().regex(/^[a-z0-9.-]+(:\d+)?\/\S+$/, 'a container image URI such as us-docker.pkg.dev/p/r/image:tag').optional(),
     /**
-     * the most images the predict workers put in one predict call to this version's endpoint
-     * (unset: the workers' PREDICT_MAX_INSTANCES, 32). A large model on CPU replicas is often
-     * fastest at small batches, on GPUs at large ones: see docs/labeling.md.
+     * the most images the predict workers put in one predict call to this version's endpoint,
+     * within the workers' own PREDICT_MAX_INSTANCES (32), which it can lower, not raise. A large
+     * model on CPU replicas is often fastest at small batches: see docs/labeling.md.
      */
     maxInstancesPerCall: z.number().int().min(1).max(1000).optional(),
   })

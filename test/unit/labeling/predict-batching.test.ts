@@ -130,5 +130,7 @@ describe('PredictBatcher', () => {
     // the cap follows the deployment: a later lookup without one goes back to the default
     expect(registry.for('small').maxInstances).toBe(8);
     expect(registry.for('small', 3).maxInstances).toBe(3);
+    // a model can lower the worker's cap, not raise it
+    expect(registry.for('small', 100).maxInstances).toBe(8);
   });
 });
