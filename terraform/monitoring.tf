@@ -70,7 +70,7 @@ resource "google_monitoring_alert_policy" "dead_letter_backlog" {
   display_name = "${var.name_prefix}: dead letters waiting"
   combiner     = "OR"
   documentation {
-    content   = "Messages sit on a dead-letter subscription: requests failed every delivery attempt and were not recorded. Inspect them with `gcloud pubsub subscriptions pull <subscription> --limit=10` and read the functions' ERROR logs."
+    content   = "Messages sit on a dead-letter subscription: prediction requests (or, on undeliverable, dead letters the recorder could not record and result messages results-ledger could not flag) failed every delivery attempt. Inspect them with `gcloud pubsub subscriptions pull <subscription> --limit=10` and read the functions' ERROR logs. An unflagged result risks being published a second time after its publish lease; nothing is lost."
     mime_type = "text/markdown"
   }
   dynamic "conditions" {

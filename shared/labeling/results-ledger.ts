@@ -4,7 +4,7 @@ import type { LabelStore } from './ports';
 const NOT_FOUND = 5;
 
 export interface LedgerDeps {
-  store: Pick<LabelStore, 'confirmPublished' | 'finishCompletion'>;
+  store: Pick<LabelStore, 'confirmPublished' | 'confirmCompletion'>;
   logger: Logger;
 }
 
@@ -40,7 +40,7 @@ export async function recordSeenMessage(msg: SeenMessage, deps: LedgerDeps): Pro
     const body = msg.body as { ok?: unknown; error?: unknown } | undefined;
     if (typeof body?.ok === 'number' && typeof body.error === 'number') {
       try {
-        await deps.store.finishCompletion(job, { ok: body.ok, error: body.error });
+        await deps.store.confirmCompletion(job, { ok: body.ok, error: body.error });
         return 'completion-confirmed';
       } catch (err) {
         if ((err as { code?: unknown }).code !== NOT_FOUND) throw err;

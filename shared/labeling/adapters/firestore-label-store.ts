@@ -204,6 +204,12 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
       batch.set(jobRef(job), { state: 'COMPLETED', counts: progress, completedAt: FieldValue.serverTimestamp(), updatedAt: FieldValue.serverTimestamp() }, { merge: true });
       await batch.commit();
     },
+    async confirmCompletion(job, progress) {
+      const batch = db.batch();
+      batch.update(completionRef(job), { published: true, ledgerSawAt: FieldValue.serverTimestamp() });
+      batch.set(jobRef(job), { state: 'COMPLETED', counts: progress, updatedAt: FieldValue.serverTimestamp() }, { merge: true });
+      await batch.commit();
+    },
   };
 }
 

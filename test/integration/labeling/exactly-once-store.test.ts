@@ -160,6 +160,8 @@ describe('the results ledger', () => {
     const outcome = await recordSeenMessage({ messageId: 'c', attributes: { type: 'job-completed', job }, body: { type: 'job-completed', job, model: 'm', total: 2, ok: 2, error: 0 } }, ledger());
     expect(outcome).toBe('completion-confirmed');
     expect((await db.doc(`jobs/${job}`).get()).get('state')).toBe('COMPLETED');
+    const marker = await db.doc(`jobs/${job}/markers/completed`).get();
+    expect([marker.get('published'), marker.get('publishedAt'), marker.get('ledgerSawAt') !== undefined]).toEqual([true, undefined, true]);
     const publisher = recorder();
     await recordAndPublish(deps(publisher), job, rs);
     expect(publisher.completed).toEqual([]);
