@@ -21,8 +21,8 @@ import { machine, writeRun } from '#local/bench/report';
 const MODEL = 'mnist-vit';
 const DEMO_MODEL_DIR = resolve(__dirname, '..', 'demo-model', 'mnist-vit');
 const PREDICT_ERROR_RATE = 0.1;
-/** the worker's publish lease (PUBLISH_LEASE_MS; the bench does not change it) */
-const PUBLISH_LEASE_MS = workerConfigSchema.shape.PUBLISH_LEASE_MS.parse(undefined);
+/** the worker's publish lease, as the worker reads it (its environment includes this one's) */
+const PUBLISH_LEASE_MS = workerConfigSchema.shape.PUBLISH_LEASE_MS.parse(process.env.PUBLISH_LEASE_MS);
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({

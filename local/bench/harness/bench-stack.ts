@@ -92,12 +92,13 @@ export class BenchStack {
   /**
    * On Google Cloud the endpoint has machines of its own; here its model threads share two
    * cores with the emulators and the functions, and at equal priority a burst of uploads takes
-   * a model's core away mid-run. This lowers everything else to `nice` (default 10): the gcloud
-   * emulators' process groups, the function processes (their threads started later inherit it,
-   * so a restarted child starts at normal priority), and this process's main thread (the Storage
-   * emulator, the push bridges, the uploads, the Vertex AI emulator's request handling). Linux
-   * keeps nice per thread, so the model threads the Vertex AI emulator started before this call
-   * keep theirs; call it once the measured model is loaded.
+   * a model's core away mid-run. This lowers the rest to `nice` (default 10): every thread of
+   * the gcloud emulators' process groups and of the function processes (a restarted child
+   * starts at normal priority again), and this process's main thread (the Storage emulator, the
+   * push bridges, the uploads, the Vertex AI emulator's request handling). Linux keeps nice per
+   * thread: the model threads the Vertex AI emulator started before this call keep theirs, and
+   * so do this process's libuv pool threads (sharp's decoding for the emulator, file I/O). Call
+   * it once the measured model is loaded, after every other figure: nothing restores it.
    */
   deprioritizeAllButModels(): number {
     const pids = [this.worker.pid, this.functions.pid].filter((p): p is number => p !== undefined);

@@ -21,6 +21,9 @@ describe('terraform default_deployment_spec and deploy.json', () => {
 
   it('notices a field missing from the terraform type', () => {
     const broken = variables.replace(/^\s*maxInstancesPerCall\s*=.*$/m, '');
+    expect(broken).not.toBe(variables);
+    expect(terraformSpecFields(variables)).toContain('maxInstancesPerCall');
     expect(terraformSpecFields(broken)).not.toContain('maxInstancesPerCall');
+    expect(terraformSpecFields(broken)).toContain('machineType');
   });
 });
