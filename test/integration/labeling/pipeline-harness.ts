@@ -58,6 +58,9 @@ export class PipelineHarness {
       PREDICTION_REQUESTS_TOPIC: 'prediction-requests',
       PREDICTION_RESULTS_TOPIC: 'prediction-results',
       LOG_LEVEL: process.env.LABELING_LOG_LEVEL ?? 'ERROR',
+      // The emulator's own push (used here) has two deliveries in flight, so images reach the
+      // worker one by one and each would wait the whole coalescing window (200 ms) alone.
+      PREDICT_COALESCE_MS: '25',
       ...env,
     });
     this.db = new Firestore({ projectId: this.projectId });
