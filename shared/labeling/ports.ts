@@ -96,8 +96,11 @@ export interface LabelStore {
   /** atomically claims the job-completed message; same lease rules as results */
   claimCompletion(job: string, progress: Progress, leaseMs: number): Promise<'claimed' | 'done' | 'busy'>;
   finishCompletion(job: string, progress: Progress): Promise<void>;
-  /** the results ledger saw the job-completed message: what finishCompletion does, leaving publishedAt to the publisher */
-  confirmCompletion(job: string, progress: Progress): Promise<void>;
+  /**
+   * the results ledger saw the job-completed message: what finishCompletion does, leaving
+   * publishedAt to the publisher. 'unknown' when the job has no completion claim; nothing is created.
+   */
+  confirmCompletion(job: string, progress: Progress): Promise<'confirmed' | 'unknown'>;
 }
 
 export interface ResultPublisher {

@@ -1,8 +1,6 @@
 import type { Logger } from '#shared/logging/logger';
 import type { LabelStore } from './ports';
 
-const NOT_FOUND = 5;
-
 export interface LedgerDeps {
   store: Pick<LabelStore, 'confirmPublished' | 'confirmCompletion'>;
   logger: Logger;
@@ -39,14 +37,9 @@ export async function recordSeenMessage(msg: SeenMessage, deps: LedgerDeps): Pro
   if (type === 'job-completed' && job) {
     const body = msg.body as { ok?: unknown; error?: unknown } | undefined;
     if (typeof body?.ok === 'number' && typeof body.error === 'number') {
-      try {
-        await deps.store.confirmCompletion(job, { ok: body.ok, error: body.error });
-        return 'completion-confirmed';
-      } catch (err) {
-        if ((err as { code?: unknown }).code !== NOT_FOUND) throw err;
-        deps.logger.warn('a job-completed message for a job this pipeline does not hold', { messageId: msg.messageId, job });
-        return 'unknown-result';
-      }
+      if ((await deps.store.confirmCompletion(job, { ok: body.ok, error: body.error })) === 'confirmed') return 'completion-confirmed';
+      deps.logger.warn('a job-completed message for a job this pipeline does not hold', { messageId: msg.messageId, job });
+      return 'unknown-result';
     }
   }
   deps.logger.debug('message not from the labeling pipeline ignored', { messageId: msg.messageId, type });

@@ -208,7 +208,13 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
       const batch = db.batch();
       batch.update(completionRef(job), { published: true, ledgerSawAt: FieldValue.serverTimestamp() });
       batch.set(jobRef(job), { state: 'COMPLETED', counts: progress, updatedAt: FieldValue.serverTimestamp() }, { merge: true });
-      await batch.commit();
+      try {
+        await batch.commit();
+        return 'confirmed';
+      } catch (err) {
+        if (codeOf(err) === NOT_FOUND) return 'unknown';
+        throw err;
+      }
     },
   };
 }

@@ -142,11 +142,14 @@ describe('the results ledger', () => {
     expect(docs.map((d) => [d.get('published'), d.get('publishedAt'), d.get('ledgerSawAt') !== undefined])).toEqual(Array(3).fill([true, undefined, true]));
   });
 
-  it('a result message it holds no result for creates nothing; a message from elsewhere is ignored', async () => {
+  it('a result or job-completed message it holds nothing for creates nothing; a message from elsewhere is ignored', async () => {
     const [r] = results('nowhere', 1);
     expect(await recordSeenMessage({ messageId: 'x', attributes: resultAttributes(r!), body: r }, ledger())).toBe('unknown-result');
     expect((await db.doc(`jobs/nowhere/results/${r!.id}`).get()).exists).toBe(false);
     expect(await recordSeenMessage({ messageId: 'y', attributes: { source: 'someone-else' }, body: { hello: 1 } }, ledger())).toBe('ignored');
+    const completed = { messageId: 'z', attributes: { type: 'job-completed', job: 'nowhere' }, body: { type: 'job-completed', job: 'nowhere', ok: 1, error: 0 } };
+    expect(await recordSeenMessage(completed, ledger())).toBe('unknown-result');
+    expect((await db.doc('jobs/nowhere').get()).exists).toBe(false);
   });
 
   it('a job-completed message it saw finishes the completion its publisher claimed, so it is not announced again', async () => {
