@@ -3,6 +3,7 @@ import type { MessagePublishedData } from '@google/events/cloud/pubsub/v1/Messag
 import { parseEnv } from '#shared/config/parse-env';
 import { createLogger, type Logger } from '#shared/logging/logger';
 import { ledgerConfigSchema } from '#shared/labeling/config';
+import { messageFromEvent } from '#shared/labeling/pubsub-event';
 import { recordSeenMessage, type LedgerDeps } from '#shared/labeling/results-ledger';
 import { buildLedgerDeps } from '#shared/labeling/wiring';
 
@@ -20,13 +21,6 @@ function ledgerRuntime() {
 /** A push delivery from the ledger's subscription of prediction-results. Throwing makes Pub/Sub redeliver. */
 export async function handleResultMessage(event: CloudEvent<MessagePublishedData>): Promise<void> {
   const { deps } = ledgerRuntime();
-  const message = event.data?.message;
-  const raw = message?.data ? Buffer.from(message.data, 'base64').toString('utf8') : '';
-  let body: unknown;
-  try {
-    body = JSON.parse(raw);
-  } catch {
-    body = undefined;
-  }
-  await recordSeenMessage({ messageId: message?.messageId ?? event.id, attributes: { ...(message?.attributes ?? {}) }, body }, deps);
+  const { messageId, attributes, json } = messageFromEvent(event);
+  await recordSeenMessage({ messageId, attributes, body: json }, deps);
 }
