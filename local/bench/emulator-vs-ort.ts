@@ -16,9 +16,10 @@ import { access } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EndpointServiceClient, helpers, ModelServiceClient, PredictionServiceClient } from '@google-cloud/aiplatform';
+import { helpers, PredictionServiceClient } from '@google-cloud/aiplatform';
 import * as ort from 'onnxruntime-node';
 import { buildVitB16, DEFAULT_VIT_B16_DIR } from '#local/model-build/build-vit-b16';
+import { deployDirectly } from '#local/vertex-emulator/deploy-directly';
 import { startVertexEmulator } from '#local/vertex-emulator/start';
 import { vertexClientOptions } from '#shared/adapters/vertex-client-options';
 import { createLogger } from '#shared/logging/logger';
@@ -81,19 +82,14 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-vertex-'));
   const emulator = await startVertexEmulator({ dataDir, lroDelayMs: 0, intraOpNumThreads: threads, logger: createLogger({ component: 'vertex-emulator', minSeverity: 'WARNING' }) });
   const opts = vertexClientOptions({ VERTEX_LOCATION: 'us-central1', VERTEX_API_ENDPOINT: emulator.endpoint });
-  const models = new ModelServiceClient(opts);
-  const endpoints = new EndpointServiceClient(opts);
   const predictions = new PredictionServiceClient(opts);
-  const parent = 'projects/bench/locations/us-central1';
-  const [[upload]] = await Promise.all([models.uploadModel({ parent, model: { displayName: 'vit-b16-random', artifactUri: modelDir } }).then(([op]) => op.promise())]);
-  const [endpoint] = await (await endpoints.createEndpoint({ parent, endpoint: { displayName: 'bench' } }))[0].promise();
-  await (
-    await endpoints.deployModel({
-      endpoint: endpoint.name,
-      deployedModel: { model: upload.model, dedicatedResources: { machineSpec: { machineType: 'n1-standard-8' }, minReplicaCount: 1, maxReplicaCount: 1 } },
-      trafficSplit: { '0': 100 },
-    })
-  )[0].promise();
+  const { endpoint } = await deployDirectly(opts, {
+    parent: 'projects/bench/locations/us-central1',
+    displayName: 'vit-b16-random',
+    endpointDisplayName: 'bench',
+    artifactUri: modelDir,
+    machineType: 'n1-standard-8',
+  });
   // Encoded once, as a load generator would: the figure is the server's, not the client's base64.
   const instances = jpegs.map((j) => helpers.toValue({ string_input: { b64: j.toString('base64') } })!);
 
@@ -103,7 +99,7 @@ async function main(): Promise<void> {
   };
   const runEmulator = async (b: number, images: number, inFlight: number) =>
     rate(images, b, inFlight, async () => {
-      const [res] = await predictions.predict({ endpoint: endpoint.name!, instances: instances.slice(0, b) });
+      const [res] = await predictions.predict({ endpoint, instances: instances.slice(0, b) });
       if (res.predictions?.length !== b) throw new Error(`expected ${b} predictions, got ${res.predictions?.length}`);
     });
 
@@ -147,7 +143,7 @@ async function main(): Promise<void> {
     );
   }
 
-  await Promise.all([models.close(), endpoints.close(), predictions.close()]);
+  await predictions.close();
   await emulator.stop();
   await bare.release();
   rmSync(dataDir, { recursive: true, force: true });

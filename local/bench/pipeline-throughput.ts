@@ -1,7 +1,8 @@
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { EndpointServiceClient, helpers, ModelServiceClient, PredictionServiceClient } from '@google-cloud/aiplatform';
+import { helpers, PredictionServiceClient } from '@google-cloud/aiplatform';
 import { buildVitB16, DEFAULT_VIT_B16_DIR } from '#local/model-build/build-vit-b16';
+import { deployDirectly } from '#local/vertex-emulator/deploy-directly';
 import { vertexClientOptions } from '#shared/adapters/vertex-client-options';
 import { benchJpegs } from './bench-images';
 import type { BenchStack } from './harness/bench-stack';
@@ -100,29 +101,10 @@ export async function pipelineThroughputFigures(stack: BenchStack, opts: { image
 
 /** Deploys the model folder on the emulator with the official clients and records the endpoint as the deployment side does. */
 async function deployDirect(stack: BenchStack, modelDir: string, clientOpts: ReturnType<typeof vertexClientOptions>): Promise<string> {
-  const models = new ModelServiceClient(clientOpts);
-  const endpoints = new EndpointServiceClient(clientOpts);
-  try {
-    const parent = `projects/${stack.project}/locations/${LOCATION}`;
-    const [upload] = await models.uploadModel({
-      parent,
-      modelId: MODEL,
-      model: { displayName: MODEL, artifactUri: modelDir, containerSpec: { imageUri: 'us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest' } },
-    });
-    const [uploaded] = await upload.promise();
-    const [create] = await endpoints.createEndpoint({ parent, endpoint: { displayName: MODEL } });
-    const [created] = await create.promise();
-    const [deploy] = await endpoints.deployModel({
-      endpoint: created.name!,
-      deployedModel: { model: uploaded.model!, displayName: MODEL, dedicatedResources: { machineSpec: { machineType: 'n1-standard-8' }, minReplicaCount: 1, maxReplicaCount: 1 } },
-      trafficSplit: { '0': 100 },
-    });
-    await deploy.promise();
-    await stack.db.doc(`models/${MODEL}`).set({ endpoint: created.name!, vertexModel: uploaded.model! }, { merge: true });
-    return created.name!;
-  } finally {
-    await Promise.all([models.close(), endpoints.close()]);
-  }
+  const parent = `projects/${stack.project}/locations/${LOCATION}`;
+  const { endpoint, model } = await deployDirectly(clientOpts, { parent, modelId: MODEL, displayName: MODEL, artifactUri: modelDir, machineType: 'n1-standard-8' });
+  await stack.db.doc(`models/${MODEL}`).set({ endpoint, vertexModel: model }, { merge: true });
+  return endpoint;
 }
 
 async function imagesPerSecond(images: number, batch: number, inFlight: number, call: (from: number, to: number) => Promise<unknown>): Promise<number> {

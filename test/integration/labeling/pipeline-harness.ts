@@ -8,6 +8,7 @@ import { helpers, v1 } from '@google-cloud/aiplatform';
 import { vertexClientOptions } from '#shared/adapters/vertex-client-options';
 import { serveFunction, type ServedFunction } from '#local/functions-host/serve-function';
 import { startStorageEmulator, type StorageEmulator } from '#local/storage-emulator/start';
+import { deployDirectly } from '#local/vertex-emulator/deploy-directly';
 import { startVertexEmulator, type VertexEmulator } from '#local/vertex-emulator/start';
 import { createLogger } from '#shared/logging/logger';
 import { requireEmulatorEnv, uniqueProjectId } from '../../support/emulator-env';
@@ -103,31 +104,8 @@ export class PipelineHarness {
   private async deployDemoModel(): Promise<string> {
     const opts = vertexClientOptions({ VERTEX_LOCATION: 'us-central1', VERTEX_API_ENDPOINT: this.vertex.endpoint });
     const parent = `projects/${this.projectId}/locations/us-central1`;
-    const models = new v1.ModelServiceClient(opts);
-    const endpoints = new v1.EndpointServiceClient(opts);
-    try {
-      const [upload] = await models.uploadModel({
-        parent,
-        modelId: MODEL,
-        model: {
-          displayName: MODEL,
-          artifactUri: `file://${DEMO_MODEL_DIR}`,
-          containerSpec: { imageUri: 'us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest' },
-        },
-      });
-      const [uploaded] = await upload.promise();
-      const [create] = await endpoints.createEndpoint({ parent, endpoint: { displayName: MODEL } });
-      const [endpoint] = await create.promise();
-      const [deploy] = await endpoints.deployModel({
-        endpoint: endpoint.name!,
-        deployedModel: { model: uploaded.model!, displayName: MODEL, dedicatedResources: { machineSpec: { machineType: 'n1-standard-2' }, minReplicaCount: 1, maxReplicaCount: 1 } },
-        trafficSplit: { '0': 100 },
-      });
-      await deploy.promise();
-      return endpoint.name!;
-    } finally {
-      await Promise.all([models.close(), endpoints.close()]);
-    }
+    const { endpoint } = await deployDirectly(opts, { parent, modelId: MODEL, displayName: MODEL, artifactUri: `file://${DEMO_MODEL_DIR}` });
+    return endpoint;
   }
 
   /** What the endpoint answers for these exact bytes, asked directly, one call per 32 images. */

@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { EndpointServiceClient, ModelServiceClient } from '@google-cloud/aiplatform';
 import { main as loadtestMain } from '#local/loadtest/command';
 import type { LoadTestSummary } from '#local/loadtest/latency-stats';
 import { runLoadTest, failureCode } from '#local/loadtest/run-load-test';
 import { vertexPredictTarget } from '#local/loadtest/vertex-predict-target';
+import { deployDirectly } from '#local/vertex-emulator/deploy-directly';
 import { startVertexEmulator, type VertexEmulator } from '#local/vertex-emulator/start';
 import { vertexClientOptions } from '#shared/adapters/vertex-client-options';
 import { silentLogger } from '#shared/logging/logger';
@@ -42,27 +42,12 @@ describe('dropship loadtest against the Vertex AI emulator with 10% injected 429
     imageDir = mkdtempSync(join(tmpdir(), 'loadtest-images-'));
     emulator = await startVertexEmulator({ dataDir, lroDelayMs: 20, intraOpNumThreads: 1, logger: silentLogger });
     const opts = vertexClientOptions({ VERTEX_LOCATION: LOCATION, VERTEX_API_ENDPOINT: emulator.endpoint });
-    const models = new ModelServiceClient(opts);
-    const endpoints = new EndpointServiceClient(opts);
-    try {
-      const parent = `projects/${uniqueProjectId('demo-loadtest')}/locations/${LOCATION}`;
-      const [upload] = await models.uploadModel({
-        parent,
-        model: { displayName: 'mnist-vit', artifactUri: DEMO_MODEL_DIR, containerSpec: { imageUri: 'us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest' } },
-      });
-      const [uploaded] = await upload.promise();
-      const [create] = await endpoints.createEndpoint({ parent, endpoint: { displayName: 'loadtest' } });
-      const [created] = await create.promise();
-      endpoint = created.name!;
-      const [deploy] = await endpoints.deployModel({
-        endpoint,
-        deployedModel: { model: uploaded.model!, dedicatedResources: { machineSpec: { machineType: 'n1-standard-2' }, minReplicaCount: 1, maxReplicaCount: 1 } },
-        trafficSplit: { '0': 100 },
-      });
-      await deploy.promise();
-    } finally {
-      await Promise.all([models.close(), endpoints.close()]);
-    }
+    ({ endpoint } = await deployDirectly(opts, {
+      parent: `projects/${uniqueProjectId('demo-loadtest')}/locations/${LOCATION}`,
+      displayName: 'mnist-vit',
+      endpointDisplayName: 'loadtest',
+      artifactUri: DEMO_MODEL_DIR,
+    }));
     const digits = heldOutDigits().slice(0, 5);
     for (const [i, d] of digits.entries()) writeFileSync(join(imageDir, `digit-${i}.png`), await encodeDigit(d.pixels, 'png'));
     emulator.setFaults({ predictErrorRate: 0.1 });
