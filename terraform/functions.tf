@@ -1,7 +1,7 @@
-# Each function ships as its own zip: compiled JavaScript and a package.json that lists only
-# runtime dependencies (no devDependencies, so not the `node` binary package) and whose
-# `main` is that function's entry module. Build them first (docs/deploy-to-gcp.md):
-#   npm run build && npx tsx terraform/scripts/bundle-functions.ts
+# Each function ships as its own zip: index.js (the function and the modules it imports,
+# bundled by esbuild), a package.json listing only the packages index.js requires at run time
+# (no devDependencies, so not the `node` binary package), and the lock pruned to match.
+# Build them first (docs/deploy-to-gcp.md): npm run bundle:functions
 data "archive_file" "function" {
   for_each    = local.topology.functions
   type        = "zip"
