@@ -11,3 +11,68 @@ resource "google_firestore_database" "default" {
 
   depends_on = [google_project_service.api]
 }
+
+# Indexes the deployed code's queries need beyond what Firestore maintains by itself.
+# Firestore keeps ascending, descending and array-contains single-field indexes with COLLECTION
+# scope for every field, and none with COLLECTION_GROUP scope; a collection-group query on a
+# field without one fails with FAILED_PRECONDITION ("The query requires an index"). The
+# emulator enforces no index: test/unit/infra/firestore-indexes.test.ts and
+# test/integration/infra/firestore-queries-indexed.test.ts hold every query the code sends
+# against these declarations.
+#
+# index_config REPLACES the field's inherited indexes, so each override re-lists the
+# collection-scope ones too (firestore-model-endpoints.ts filters a model's own versions on
+# state at COLLECTION scope). Field index changes on one database run one at a time, hence
+# the depends_on chain.
+
+# shared/deployment/adapters/firestore-version-store.ts listActive():
+#   collectionGroup('versions').where('state', 'in', [...IN_PROGRESS])
+resource "google_firestore_field" "versions_state" {
+  database   = google_firestore_database.default.name
+  collection = "versions"
+  field      = "state"
+  index_config {
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION"
+    }
+    indexes {
+      order       = "DESCENDING"
+      query_scope = "COLLECTION"
+    }
+    indexes {
+      array_config = "CONTAINS"
+      query_scope  = "COLLECTION"
+    }
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION_GROUP"
+    }
+  }
+}
+
+# listActive(): collectionGroup('versions').where('operation.kind', '==', 'undeploy')
+resource "google_firestore_field" "versions_operation_kind" {
+  database   = google_firestore_database.default.name
+  collection = "versions"
+  field      = "operation.kind"
+  index_config {
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION"
+    }
+    indexes {
+      order       = "DESCENDING"
+      query_scope = "COLLECTION"
+    }
+    indexes {
+      array_config = "CONTAINS"
+      query_scope  = "COLLECTION"
+    }
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION_GROUP"
+    }
+  }
+  depends_on = [google_firestore_field.versions_state]
+}
