@@ -57,5 +57,6 @@ export function resultAttributes(r: LabelResult): Record<string, string> {
   // a result and flagging it published leaves it to be published again after its lease.
   const attrs: Record<string, string> = { type: 'result', job: r.job, status: r.status, resultId: r.id };
   if (r.label !== null) attrs.label = r.label;
+  if (r.modelName !== null) attrs.model = r.modelName;
   return attrs;
 }

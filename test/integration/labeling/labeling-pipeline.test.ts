@@ -130,7 +130,7 @@ describe('labeling pipeline on the emulators', () => {
     expect(h.messagesFor('manifest-job')).toHaveLength(200);
     const completed = h.messagesFor('manifest-job', 'job-completed');
     expect(completed).toHaveLength(1);
-    expect(completed[0]!.body).toMatchObject({ job: 'manifest-job', total: 200, ok: 200, error: 0 });
+    expect(completed[0]!.body).toMatchObject({ job: 'manifest-job', total: 200, counts: { ok: 200, error: 0 } });
     process.stdout.write(`${JSON.stringify({ efficiency: 'manifest-job (200 URIs)', ...efficiency(before, firstJobFiles.slice(0, 200).map((f) => f.bytes)) })}\n`);
   });
 

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import type { ModelEvent } from '#shared/deployment/ports';
+import { VERSION_STATES } from '#shared/deployment/core/state-machine';
+import type { LabelResult } from '#shared/labeling/result';
+
+/**
+ * What dropship publishes for subscribers, defined once: the JSON body and the attributes of
+ * every message on `prediction-results` (results and job-completed announcements) and on
+ * `model-events`. terraform/scripts/generate-message-schemas.ts turns the bodies into the
+ * Pub/Sub schemas terraform puts on the topics (terraform/schemas/*.proto); the attribute
+ * schemas are what subscription filters can rely on (Pub/Sub schemas cover the body only).
+ *
+ * Versioning rule (docs/subscribing.md): a field is only ever added, at the end of its object,
+ * nullable or optional; nothing is renamed, retyped or removed. A change that cannot follow the
+ * rule is a new message type (a new `type` value) or a new topic.
+ */
+
+const text = z.string();
+const nullableText = z.string().nullable();
+
+export const resultMessageSchema = z
+  .strictObject({
+    type: z.literal('result').describe('"result" for one image\'s outcome'),
+    id: text.describe('the result id: stable per (job, bucket, object, generation); the same id as the resultId attribute'),
+    job: text.describe('the job: the first folder of the image\'s path, or the manifest\'s folder'),
+    imageUri: text.describe('gs://bucket/object of the image (for a bad manifest line: the manifest URI with #line=N)'),
+    generation: nullableText.describe('the object generation that was labeled; null when the object could not be read'),
+    status: z.enum(['OK', 'ERROR']).describe('OK or ERROR'),
+    label: nullableText.describe('the predicted label (OK results)'),
+    confidence: z.number().nullable().describe('the predicted label\'s probability, 0..1 (OK results)'),
+    error: nullableText.describe('a sentence a user can act on (ERROR results)'),
+    reason: nullableText.describe('a stable machine-readable cause such as TOO_MANY_PIXELS (ERROR results)'),
+    modelName: nullableText.describe('the dropship model (models/<model>) the job asked for'),
+    model: nullableText.describe('the Vertex AI model resource that answered'),
+    modelVersionId: nullableText.describe('the Vertex AI model version that answered'),
+    deployedModelId: nullableText.describe('the deployed model on the endpoint that answered'),
+    latencyMs: z.number().int().nullable().describe('milliseconds the predict call took, with its retries'),
+  })
+  .describe('One image\'s outcome in one job: the fields of jobs/{job}/results/{id}');
+
+export const jobCompletedMessageSchema = z
+  .strictObject({
+    type: z.literal('job-completed').describe('"job-completed" once a manifest job has a result for every image'),
+    job: text.describe('the job'),
+    model: text.describe('the dropship model the job used'),
+    total: z.number().int().describe('images in the manifest'),
+    counts: z
+      .strictObject({
+        ok: z.number().int().describe('OK results'),
+        error: z.number().int().describe('ERROR results'),
+      })
+      .describe('results by status, as in jobs/{job}.counts; ok + error == total'),
+  })
+  .describe('A manifest job is complete');
+
+/** One schema per topic: a topic carries one Pub/Sub schema, so results and job-completed share one. */
+export const predictionResultsMessageSchema = z.discriminatedUnion('type', [resultMessageSchema, jobCompletedMessageSchema]);
+
+export const modelEventMessageSchema = z
+  .strictObject({
+    model: text.describe('the model (the first folder under the models bucket)'),
+    version: text.describe('the version (the folder under the model)'),
+    from: z.enum(VERSION_STATES).nullable().describe('the state before; null for the first'),
+    state: z.enum(VERSION_STATES).describe('the state now'),
+    at: text.describe('when it changed (RFC 3339)'),
+    reason: text.optional().describe('why, for FAILED, SUPERSEDED and UNDEPLOYED'),
+    vertexModel: text.optional().describe('the Vertex AI model resource'),
+    vertexModelVersionId: text.optional().describe('the Vertex AI model version'),
+    endpoint: text.optional().describe('the Vertex AI endpoint resource'),
+    deployedModelId: text.optional().describe('the deployed model on the endpoint'),
+    trafficPercent: z.number().int().optional().describe('the share of the endpoint\'s traffic this version takes, 0..100'),
+  })
+  .describe('A model version changed state');
+
+export const resultAttributesSchema = z.strictObject({
+  type: z.literal('result'),
+  job: text,
+  status: z.enum(['OK', 'ERROR']),
+  resultId: text,
+  label: text.optional(),
+  model: text.optional(),
+});
+
+export const jobCompletedAttributesSchema = z.strictObject({ type: z.literal('job-completed'), job: text, model: text.optional() });
+
+export const predictionResultsAttributesSchema = z.discriminatedUnion('type', [resultAttributesSchema, jobCompletedAttributesSchema]);
+
+export const modelEventAttributesSchema = z.strictObject({ model: text, version: text, state: z.enum(VERSION_STATES) });
+
+export type ResultMessage = z.infer<typeof resultMessageSchema>;
+export type JobCompletedMessage = z.infer<typeof jobCompletedMessageSchema>;
+export type PredictionResultsMessage = z.infer<typeof predictionResultsMessageSchema>;
+export type ModelEventMessage = z.infer<typeof modelEventMessageSchema>;
+
+/** The topics subscribers read, with their contract; `protoMessage` names the schema's message type. */
+export const MESSAGE_CONTRACTS = {
+  'prediction-results': { protoMessage: 'PredictionResultsMessage', body: predictionResultsMessageSchema, attributes: predictionResultsAttributesSchema },
+  'model-events': { protoMessage: 'ModelEventMessage', body: modelEventMessageSchema, attributes: modelEventAttributesSchema },
+} as const;
+
+export type ContractTopic = keyof typeof MESSAGE_CONTRACTS;
+
+// The contract is the code's own types: a field added to LabelResult or ModelEvent without
+// being declared here (or the other way round) fails to compile.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const resultIsLabelResult: Same<Omit<ResultMessage, 'type'>, LabelResult> = true;
+const modelEventIsModelEvent: Same<ModelEventMessage, ModelEvent> = true;
+void resultIsLabelResult;
+void modelEventIsModelEvent;
