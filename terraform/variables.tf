@@ -48,6 +48,7 @@ variable "default_deployment_spec" {
     maxReplicaCount          = optional(number)
     autoscalingTargetPercent = optional(number, 60)
     traffic                  = optional(string, "replace")
+    serving                  = optional(string) # prebuilt | tf-serving; unset: by the date (docs/deployment.md)
     containerImageUri        = optional(string)
     maxInstancesPerCall      = optional(number)
   })

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkMachine } from './machine-rules';
 
 /**
  * deploy.json: how a version is served. Every field is optional; defaults are Vertex AI's
@@ -25,6 +26,19 @@ export const deploySpecSchema = z
     maxReplicaCount: z.number().int().min(1).optional(),
     autoscalingTargetPercent: z.number().int().min(1).max(100).default(60),
     traffic: traffic.default({ kind: 'replace' }),
+    /**
+     * how a TensorFlow SavedModel is served: `prebuilt` (Vertex AI's own TensorFlow image for the
+     * model's TF version, while one is available) or `tf-serving` (the official TensorFlow Serving
+     * image mirrored into the project's Artifact Registry, as a custom container). Unset: prebuilt
+     * while Vertex AI still offers a prebuilt TensorFlow image, tf-serving after (see
+     * container-image.ts).
+     */
+    serving: z.enum(['prebuilt', 'tf-serving'], { message: "serving must be 'prebuilt' or 'tf-serving'" }).optional(),
+    /**
+     * an image to serve with instead of the one dropship picks. With `serving: "tf-serving"` it
+     * replaces the TensorFlow Serving image (same arguments, routes and ports); otherwise it is
+     * used as a prebuilt-style image with no container arguments.
+     */
     containerImageUri: z.string().regex(/^[a-z0-9.-]+(:\d+)?\/\S+$/, 'a container image URI such as us-docker.pkg.dev/p/r/image:tag').optional(),
     /**
      * the most images the predict workers put in one predict call to this version's endpoint,
@@ -39,7 +53,10 @@ export const deploySpecSchema = z
     }
     if (spec.acceleratorCount !== undefined && spec.acceleratorType === undefined) {
       ctx.addIssue({ code: 'custom', path: ['acceleratorCount'], message: 'acceleratorCount needs acceleratorType' });
+      return;
     }
+    // Vertex AI's machine/accelerator compatibility, checked here so a bad spec never reaches DeployModel
+    for (const problem of checkMachine(spec)) ctx.addIssue({ code: 'custom', path: ['machineType'], message: problem });
   });
 
 export type DeploySpec = z.output<typeof deploySpecSchema>;
