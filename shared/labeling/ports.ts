@@ -76,10 +76,11 @@ export interface LabelStore {
   setJobTotal(job: string, total: number, model: string, manifestUri: string): Promise<void>;
   /**
    * Creates the results that do not exist yet and counts them. Returns the results this call
-   * must publish: the ones it created, plus earlier ones whose publisher's lease ran out;
-   * `busy` lists the ids of unpublished results another delivery is publishing right now.
+   * must publish: the ones it created (also in `created`), plus earlier ones whose publisher's
+   * lease ran out; `busy` lists the ids of unpublished results another delivery is publishing
+   * right now.
    */
-  recordResults(job: string, results: readonly LabelResult[], leaseMs: number): Promise<{ toPublish: LabelResult[]; created: number; busy: string[] }>;
+  recordResults(job: string, results: readonly LabelResult[], leaseMs: number): Promise<{ toPublish: LabelResult[]; created: LabelResult[]; busy: string[] }>;
   /** ids among `ids` whose results exist and are published */
   publishedResultIds(job: string, ids: readonly string[]): Promise<Set<string>>;
   markPublished(job: string, ids: readonly string[]): Promise<void>;

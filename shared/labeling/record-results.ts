@@ -1,4 +1,5 @@
 import { TransientError } from '#shared/errors';
+import { LOG_EVENTS } from '#shared/logging/log-events';
 import type { Logger } from '#shared/logging/logger';
 import type { LabelStore, ResultPublisher } from './ports';
 import type { LabelResult } from './result';
@@ -43,7 +44,9 @@ export async function recordAndPublish(deps: RecordDeps, job: string, results: r
 
 /** One pass: creates what is missing, publishes what this delivery owns; returns the ids others own. */
 async function recordOnce(deps: RecordDeps, job: string, results: readonly LabelResult[]): Promise<string[]> {
-  const { toPublish, busy } = await deps.store.recordResults(job, results, deps.publishLeaseMs);
+  const { toPublish, created, busy } = await deps.store.recordResults(job, results, deps.publishLeaseMs);
+  // Counted where it is created: a redelivery or a publish takeover creates nothing, so counts nothing.
+  for (const r of created) logRecorded(deps.logger, r);
   const sent = await Promise.allSettled(toPublish.map((r) => deps.publisher.publishResult(r)));
   const published = toPublish.filter((_, i) => sent[i]!.status === 'fulfilled').map((r) => r.id);
   const failed = toPublish.filter((_, i) => sent[i]!.status === 'rejected').map((r) => r.id);
@@ -52,10 +55,14 @@ async function recordOnce(deps: RecordDeps, job: string, results: readonly Label
     await deps.store.releasePublishLeases(job, failed).catch(() => undefined);
     throw new TransientError(`publishing ${failed.length} result(s) of job ${job} failed`, { cause: (sent.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason });
   }
-  for (const r of toPublish) {
-    if (r.status === 'ERROR') deps.logger.error('image recorded as ERROR', { job, resultId: r.id, imageUri: r.imageUri, reason: r.reason, error: r.error });
-  }
   return busy;
+}
+
+/** The `result-recorded` line the "results by status" metric counts (LOG_EVENTS). */
+function logRecorded(logger: Logger, r: LabelResult): void {
+  const fields = { job: r.job, status: r.status, resultId: r.id, imageUri: r.imageUri };
+  if (r.status === 'OK') logger.event(LOG_EVENTS.resultRecorded, 'INFO', 'result recorded', { ...fields, label: r.label });
+  else logger.event(LOG_EVENTS.resultRecorded, 'ERROR', 'image recorded as ERROR', { ...fields, reason: r.reason, error: r.error });
 }
 
 /** Rolls the counters up into jobs/{job} and, when a manifest job's last result is in, announces it once. */

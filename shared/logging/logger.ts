@@ -1,3 +1,5 @@
+import type { LogEvent } from './log-events';
+
 /**
  * One JSON line per entry in Cloud Logging's structured shape: `severity`, `message`, and the
  * rest as fields (jsonPayload). Context keys (a job, a model version, an idempotency key) are
@@ -13,6 +15,12 @@ export interface Logger {
   notice(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+  /**
+   * A line a log-based metric counts (LOG_EVENTS, terraform/monitoring.tf): written whatever
+   * the minimum severity, since a filtered-out line is a count lost, with `event` set last so
+   * no field or context can overwrite it.
+   */
+  event(event: LogEvent, severity: Severity, message: string, fields: Record<string, unknown>): void;
   child(context: Record<string, unknown>): Logger;
 }
 
@@ -28,9 +36,12 @@ export function createLogger(opts: LoggerOptions): Logger {
   const min = RANK[opts.minSeverity ?? envSeverity() ?? 'INFO'];
   const write = opts.write ?? ((line: string) => process.stdout.write(line + '\n'));
   const base = { component: opts.component, ...opts.context };
+  const line = (severity: Severity, message: string, fields?: Record<string, unknown>) =>
+    // `time` is one of the keys Cloud Logging lifts into the entry's timestamp.
+    ({ severity, message, time: new Date().toISOString(), ...base, ...serializeFields(fields) });
   const emit = (severity: Severity, message: string, fields?: Record<string, unknown>) => {
     if (RANK[severity] < min) return;
-    write(JSON.stringify({ severity, message, time: new Date().toISOString(), ...base, ...serializeFields(fields) }));
+    write(JSON.stringify(line(severity, message, fields)));
   };
   return {
     debug: (m, f) => emit('DEBUG', m, f),
@@ -38,6 +49,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     notice: (m, f) => emit('NOTICE', m, f),
     warn: (m, f) => emit('WARNING', m, f),
     error: (m, f) => emit('ERROR', m, f),
+    event: (event, severity, m, f) => write(JSON.stringify({ ...line(severity, m, f), event })),
     child: (context) => createLogger({ ...opts, context: { ...opts.context, ...context } }),
   };
 }

@@ -102,7 +102,7 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
       // is an update preconditioned on the version read, so exactly one delivery wins it.
       const toPublish: LabelResult[] = [];
       const busy: string[] = [];
-      let created = 0;
+      const created: LabelResult[] = [];
       let pending = [...new Map(input.map((r) => [r.id, r])).values()];
       for (let round = 1; pending.length > 0; round++) {
         if (round > MAX_WRITE_ROUNDS) throw new TransientError(`results of job ${job} kept changing under this delivery; retrying later`);
@@ -140,7 +140,7 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
           try {
             await batch.commit();
             toPublish.push(...missing);
-            created += missing.length;
+            created.push(...missing);
           } catch (err) {
             if (codeOf(err) !== ALREADY_EXISTS) throw err;
             again.push(...missing);
