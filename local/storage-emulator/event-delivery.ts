@@ -21,12 +21,18 @@ interface Attempt {
 }
 
 const SHUFFLE_WINDOW_MS = 100;
+/** deliveries in flight to one URL at once; the rest wait their turn in order */
+export const DEFAULT_MAX_IN_FLIGHT_PER_URL = 16;
 
 /**
  * Pushes CloudEvents to subscriber URLs the way Eventarc does: at least once, concurrently, in
  * no promised order. A non-2xx answer or a connection error is retried with exponential
  * backoff and jitter, bounded by attempts and age; then the event is logged at ERROR and
  * appended to the dead-letter file. Pending retries live in memory: they do not survive stop().
+ * At most `maxInFlightPerUrl` requests are open to one URL (as a trigger's instances times
+ * their concurrency bound it on Google Cloud); a folder copy of thousands of files queues its
+ * events instead of opening thousands of sockets at once. The age bound of a retry counts from
+ * the event's first attempt, not from the time it waited in the queue.
  */
 export class EventDelivery {
   private faults: Required<DeliveryFaults> = { duplicates: 1, shuffle: false };
@@ -37,9 +43,10 @@ export class EventDelivery {
   private readonly controllers = new Set<AbortController>();
   private stopped = false;
   private waiters: Array<() => void> = [];
+  private readonly lanes = new Map<string, { inFlight: number; queue: Attempt[]; head: number }>();
 
   constructor(
-    private readonly opts: { retry: RetryPolicy; deadLetterFile: string; logger: Logger; timeoutMs?: number },
+    private readonly opts: { retry: RetryPolicy; deadLetterFile: string; logger: Logger; timeoutMs?: number; maxInFlightPerUrl?: number },
   ) {}
 
   setFaults(f: DeliveryFaults): void {
@@ -53,7 +60,7 @@ export class EventDelivery {
       this.pending++;
       const attempt: Attempt = { url, event, copy, failures: 0, firstAttemptAt: now };
       if (this.faults.shuffle) this.hold(attempt);
-      else void this.attempt(attempt);
+      else this.enqueue(attempt);
     }
   }
 
@@ -73,6 +80,7 @@ export class EventDelivery {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const c of this.controllers) c.abort();
+    this.lanes.clear();
     this.pending = 0;
     this.held = [];
     this.settle();
@@ -85,7 +93,7 @@ export class EventDelivery {
       const batch = shuffled(this.held);
       this.held = [];
       // staggered so that arrival order follows the shuffled order, not just racing requests
-      batch.forEach((b, i) => this.later(i * 2, () => void this.attempt(b)));
+      batch.forEach((b, i) => this.later(i * 2, () => this.enqueue(b)));
     }, SHUFFLE_WINDOW_MS);
   }
 
@@ -95,6 +103,35 @@ export class EventDelivery {
       fn();
     }, ms);
     this.timers.add(t);
+  }
+
+  /** runs the attempt when its URL has a free slot; the slot is given back when it settles */
+  private enqueue(a: Attempt): void {
+    if (this.stopped) return;
+    let lane = this.lanes.get(a.url);
+    if (!lane) this.lanes.set(a.url, (lane = { inFlight: 0, queue: [], head: 0 }));
+    lane.queue.push(a);
+    this.pumpLane(a.url);
+  }
+
+  private pumpLane(url: string): void {
+    const lane = this.lanes.get(url);
+    if (!lane) return;
+    const max = this.opts.maxInFlightPerUrl ?? DEFAULT_MAX_IN_FLIGHT_PER_URL;
+    while (!this.stopped && lane.inFlight < max && lane.head < lane.queue.length) {
+      const a = lane.queue[lane.head++]!;
+      if (lane.head >= 1024 && lane.head * 2 >= lane.queue.length) {
+        lane.queue.splice(0, lane.head);
+        lane.head = 0;
+      }
+      if (a.failures === 0) a.firstAttemptAt = Date.now();
+      lane.inFlight++;
+      void this.attempt(a).finally(() => {
+        lane.inFlight--;
+        this.pumpLane(url);
+      });
+    }
+    if (lane.inFlight === 0 && lane.head >= lane.queue.length) this.lanes.delete(url);
   }
 
   private async attempt(a: Attempt): Promise<void> {
@@ -123,7 +160,7 @@ export class EventDelivery {
     const delay = nextRetryDelay(a.failures, a.firstAttemptAt, Date.now(), this.opts.retry);
     if (delay !== undefined) {
       log.warn('event delivery failed; will retry', { attempt: a.failures, failure, retryInMs: Math.round(delay) });
-      this.later(delay, () => void this.attempt(a));
+      this.later(delay, () => this.enqueue(a));
       return;
     }
     log.error('event delivery gave up; dead-lettered', { attempts: a.failures, failure, deadLetterFile: this.opts.deadLetterFile });
