@@ -8,9 +8,9 @@ import type { Logger } from '#shared/logging/logger';
 import { parseRange, parseUploadRange } from './byte-range';
 import { hashFile } from './file-hashes';
 import { GcsError, badRequest } from './gcs-error';
-import { bodyToFile, readBody, readJson, sendEmpty, sendJson } from './http-io';
+import { bodyToFile, readJson, requestBody, sendEmpty, sendJson } from './http-io';
 import { listObjects } from './list-objects';
-import { parseMultipartRelated } from './multipart-related';
+import { readMultipartRelated } from './multipart-related';
 import { WRITABLE_FIELDS, type ObjectRecord, type WritableMetadata } from './object-record';
 import { bucketResource, etag, objectResource } from './object-resource';
 import type { ObjectStore } from './object-store';
@@ -54,6 +54,11 @@ export function createApiHandler(ctx: ApiContext): (req: IncomingMessage, res: S
         return sendJson(res, err.status, err.toJSON());
       }
       if (err instanceof z.ZodError) return sendJson(res, 400, badRequest(z.prettifyError(err)).toJSON());
+      if (req.destroyed && (err as NodeJS.ErrnoException).code === 'ECONNRESET') {
+        // the client hung up mid-request (a resumable upload keeps what arrived and resumes)
+        ctx.logger.info('client closed the connection mid-request', { method: req.method, url: req.url });
+        return void res.destroy();
+      }
       ctx.logger.error('request failed', { method: req.method, url: req.url, err });
       if (!res.headersSent) sendJson(res, 500, new GcsError(500, err instanceof Error ? err.message : String(err), 'backendError').toJSON());
       else res.destroy();
@@ -69,6 +74,8 @@ async function route(ctx: ApiContext, call: Call, pathname: string): Promise<voi
   let kind: 'json' | 'upload' | 'download' = 'json';
   let rest = seg;
   if (seg[0] === 'upload' && seg[1] === 'storage' && seg[2] === 'v1') [kind, rest] = ['upload', seg.slice(3)];
+  // gcloud storage (apitools) starts resumable uploads under /resumable/upload/storage/v1
+  else if (seg[0] === 'resumable' && seg[1] === 'upload' && seg[2] === 'storage' && seg[3] === 'v1') [kind, rest] = ['upload', seg.slice(4)];
   else if (seg[0] === 'download' && seg[1] === 'storage' && seg[2] === 'v1') [kind, rest] = ['download', seg.slice(3)];
   else if (seg[0] === 'storage' && seg[1] === 'v1') rest = seg.slice(2);
   if (rest[0] !== 'b') {
@@ -92,8 +99,22 @@ async function route(ctx: ApiContext, call: Call, pathname: string): Promise<voi
       return sendJson(call.res, 200, bucketResource(await ctx.store.createBucket(name, body), call.base));
     }
   }
+  if (bucket && rest.length === 3 && rest[2] === 'storageLayout' && method === 'GET') {
+    // gcloud storage rm -r asks whether the bucket has a hierarchical namespace (folders)
+    const b = await ctx.store.getBucket(bucket);
+    return sendJson(call.res, 200, { kind: 'storage#storageLayout', bucket, location: b.location, locationType: 'region', hierarchicalNamespace: { enabled: false } });
+  }
+  if (bucket && rest.length === 3 && rest[2] === 'managedFolders' && method === 'GET') {
+    // gcloud storage rm -r gs://BUCKET lists managed folders (an IAM feature, none here) first
+    await ctx.store.getBucket(bucket);
+    return sendJson(call.res, 200, { kind: 'storage#managedFolders', items: [] });
+  }
   if (bucket && rest.length === 2) {
     if (method === 'GET') return sendJson(call.res, 200, bucketResource(await ctx.store.getBucket(bucket), call.base));
+    if (method === 'PATCH' || method === 'PUT') {
+      const body = bucketPatchSchema.parse(await readJson(call.req));
+      return sendJson(call.res, 200, bucketResource(await ctx.store.patchBucket(bucket, body), call.base));
+    }
     if (method === 'DELETE') {
       await ctx.store.deleteBucket(bucket);
       return sendEmpty(call.res, 204);
@@ -125,6 +146,11 @@ async function route(ctx: ApiContext, call: Call, pathname: string): Promise<voi
   }
   throw new GcsError(404, `Not found: ${method} ${pathname}`, 'notFound');
 }
+
+const bucketPatchSchema = z.object({
+  labels: z.record(z.string(), z.string().nullable()).nullable().optional(),
+  storageClass: z.string().optional(),
+});
 
 function findAction(tail: string[], actions: string[]): number {
   for (let i = tail.length - 1; i >= 1; i--) if (actions.includes(tail[i]!)) return i;
@@ -247,11 +273,10 @@ async function upload(ctx: ApiContext, call: Call, bucket: string): Promise<void
     let name = call.query.get('name') ?? undefined;
     let metadata: WritableMetadata;
     if (uploadType === 'multipart') {
-      const parts = parseMultipartRelated(call.req.headers['content-type'], await readBody(call.req));
+      const parts = await readMultipartRelated(call.req.headers['content-type'], requestBody(call.req), staged);
       metadata = writableFrom(parts.metadata);
       if (!metadata.contentType && parts.mediaContentType) metadata.contentType = parts.mediaContentType;
       name ??= typeof parts.metadata.name === 'string' ? parts.metadata.name : undefined;
-      await writeFile(staged, parts.media);
     } else if (uploadType === 'media') {
       metadata = { contentType: call.req.headers['content-type'] };
       await bodyToFile(call.req, staged);
@@ -269,7 +294,7 @@ async function upload(ctx: ApiContext, call: Call, bucket: string): Promise<void
 async function resumeUpload(ctx: ApiContext, call: Call): Promise<void> {
   const id = call.query.get('upload_id') ?? '';
   const session = await ctx.uploads.get(id);
-  const outcome = await ctx.uploads.put(session, parseUploadRange(call.req.headers['content-range']), call.req);
+  const outcome = await ctx.uploads.put(session, parseUploadRange(call.req.headers['content-range']), requestBody(call.req));
   if (outcome.kind === 'incomplete') {
     return sendEmpty(call.res, 308, outcome.received > 0 ? { range: `bytes=0-${outcome.received - 1}` } : {});
   }

@@ -1,46 +1,94 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { Splitter, type SplitterChunk } from '@zone-eu/mailsplit';
 import { badRequest } from './gcs-error';
 
 export interface MultipartUpload {
   metadata: Record<string, unknown>;
-  media: Buffer;
+  /** Content-Type of the media part, as sent (parameters included) */
   mediaContentType?: string;
 }
 
+/** RFC 2046 §5.1.1: 1-70 of these characters, not ending in a space */
+const BCHARS = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
+
 /**
- * Splits a `multipart/related` upload body into its JSON metadata part and its media part,
- * as the client's simple (non-resumable) upload sends it.
+ * The boundary parameter of a multipart Content-Type: a token or a quoted-string (RFC 2045
+ * §5.1). gcloud (apitools, through Python's email package) wraps it in single quotes, e.g.
+ * `boundary='===============0123456789=='`, while its body uses the bare `--=====...==`;
+ * Cloud Storage accepts that, so single quotes around the whole value are taken as quoting.
  */
-export function parseMultipartRelated(contentType: string | undefined, body: Buffer): MultipartUpload {
-  const boundary = /boundary="?([^";]+)"?/i.exec(contentType ?? '')?.[1];
+export function multipartBoundary(contentType: string | undefined): string {
+  const m = /;\s*boundary\s*=\s*("((?:[^"\\]|\\.)*)"|'([^']*)'|([^\s;]+))/i.exec(contentType ?? '');
+  const boundary = m ? (m[2]?.replace(/\\(.)/g, '$1') ?? m[3] ?? m[4]) : undefined;
   if (!boundary) throw badRequest('multipart upload without a boundary');
-  const delimiter = Buffer.from(`--${boundary}`);
-  const parts: Array<{ headers: Record<string, string>; body: Buffer }> = [];
-  let at = body.indexOf(delimiter);
-  while (at >= 0) {
-    let start = at + delimiter.length;
-    if (body.subarray(start, start + 2).toString() === '--') break;
-    if (body.subarray(start, start + 2).toString() === '\r\n') start += 2;
-    const next = body.indexOf(delimiter, start);
-    if (next < 0) break;
-    let end = next;
-    if (body.subarray(end - 2, end).toString() === '\r\n') end -= 2;
-    const part = body.subarray(start, end);
-    const headerEnd = part.indexOf('\r\n\r\n');
-    const headerText = headerEnd >= 0 ? part.subarray(0, headerEnd).toString('utf8') : '';
-    const headers: Record<string, string> = {};
-    for (const line of headerText.split('\r\n')) {
-      const colon = line.indexOf(':');
-      if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-    }
-    parts.push({ headers, body: headerEnd >= 0 ? part.subarray(headerEnd + 4) : part });
-    at = next;
-  }
-  if (parts.length !== 2) throw badRequest(`multipart upload must have 2 parts, got ${parts.length}`);
-  let metadata: Record<string, unknown>;
+  if (!BCHARS.test(boundary)) throw badRequest(`multipart boundary is not valid: ${JSON.stringify(boundary)}`);
+  return boundary;
+}
+
+/**
+ * Reads a `multipart/related` upload (RFC 2387; the JSON API's uploadType=multipart): the first
+ * part is the object's JSON metadata, the second its bytes, which are streamed to `mediaFile`.
+ * Splitting is done by mailsplit, a byte-exact MIME splitter that accepts the CRLF line breaks
+ * RFC 2046 asks for and the bare LF that gcloud sends, with preamble and epilogue.
+ */
+export async function readMultipartRelated(contentType: string | undefined, body: Readable, mediaFile: string): Promise<MultipartUpload> {
+  if (!/^\s*multipart\//i.test(contentType ?? '')) throw badRequest(`multipart upload with Content-Type ${contentType ?? '(none)'}`);
+  const boundary = multipartBoundary(contentType);
+  // mailsplit reads a whole MIME entity: give it the header block the HTTP request carried
+  const entity = Readable.from(
+    (async function* () {
+      yield Buffer.from(`Content-Type: multipart/related; boundary="${boundary}"\r\n\r\n`);
+      for await (const chunk of body) yield chunk as Buffer;
+    })(),
+  );
+  const splitter = new Splitter({ ignoreEmbedded: true });
+  entity.on('error', (err) => splitter.destroy(err));
+  entity.pipe(splitter);
+
+  const media = createWriteStream(mediaFile);
+  const metadataChunks: Buffer[] = [];
+  let parts = 0;
+  let mediaContentType: string | undefined;
   try {
-    metadata = JSON.parse(parts[0]!.body.toString('utf8') || '{}') as Record<string, unknown>;
+    for await (const chunk of splitter as AsyncIterable<SplitterChunk>) {
+      if (chunk.type === 'node') {
+        if (chunk.root) {
+          if (!chunk.multipart) throw badRequest('multipart upload body is not multipart');
+          continue;
+        }
+        if (chunk.multipart) throw badRequest('multipart upload parts must not be multipart themselves');
+        parts++;
+        if (parts === 2) {
+          if (chunk.encoding && !['binary', '8bit', '7bit'].includes(chunk.encoding)) {
+            throw badRequest(`multipart upload media with Content-Transfer-Encoding ${chunk.encoding} is not supported`);
+          }
+          mediaContentType = (chunk.headers && chunk.headers.getFirst('content-type').trim()) || undefined;
+        }
+        continue;
+      }
+      if (chunk.type !== 'body') continue; // boundaries, preamble, epilogue
+      if (parts === 1) metadataChunks.push(chunk.value);
+      else if (parts === 2 && !media.write(chunk.value)) await once(media, 'drain');
+    }
+  } catch (err) {
+    entity.destroy();
+    media.destroy();
+    throw err instanceof Error && !('status' in err) ? badRequest(`multipart upload is malformed: ${err.message}`) : err;
+  } finally {
+    media.end();
+    await finished(media).catch(() => undefined);
+  }
+  if (parts !== 2) throw badRequest(`multipart upload must have 2 parts, got ${parts}`);
+  let metadata: unknown;
+  try {
+    const text = Buffer.concat(metadataChunks).toString('utf8').trim();
+    metadata = text ? JSON.parse(text) : {};
   } catch {
     throw badRequest('multipart upload metadata is not JSON');
   }
-  return { metadata, media: parts[1]!.body, mediaContentType: parts[1]!.headers['content-type'] };
+  if (!metadata || typeof metadata !== 'object' || Array.isArray(metadata)) throw badRequest('multipart upload metadata is not a JSON object');
+  return { metadata: metadata as Record<string, unknown>, mediaContentType };
 }

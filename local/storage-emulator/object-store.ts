@@ -118,6 +118,28 @@ export class ObjectStore {
     return record;
   }
 
+  /** Bucket PATCH: labels merge (a label set to null is removed); storageClass is stored. */
+  patchBucket(bucket: string, body: { labels?: Record<string, string | null> | null; storageClass?: string }): Promise<BucketRecord> {
+    return this.locks.run(`${bucket}\0bucket`, async () => {
+      const current = await this.getBucket(bucket);
+      const labels: Record<string, string> = body.labels === null ? {} : { ...current.labels };
+      for (const [k, v] of Object.entries(body.labels ?? {})) {
+        if (v === null) delete labels[k];
+        else labels[k] = String(v);
+      }
+      const record: BucketRecord = {
+        ...current,
+        ...(body.storageClass ? { storageClass: body.storageClass } : {}),
+        metageneration: String(Number(current.metageneration) + 1),
+        updated: new Date().toISOString(),
+      };
+      delete record.labels;
+      if (Object.keys(labels).length) record.labels = labels;
+      await this.writeJsonAtomic(this.layout.bucketMetaFile(bucket), record);
+      return record;
+    });
+  }
+
   async deleteBucket(bucket: string): Promise<void> {
     if (!(await this.hasBucket(bucket))) throw bucketNotFound(bucket);
     const dir = this.layout.bucketDir(bucket);

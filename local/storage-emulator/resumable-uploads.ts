@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -53,7 +53,8 @@ export class ResumableUploads {
     const held = await this.received(session.id);
     if (r.kind === 'query') {
       body.resume();
-      if (r.total !== undefined && held >= r.total) return { kind: 'complete', dataFile: this.dataFile(session.id), session };
+      if (r.total !== undefined && held > r.total) throw badRequest(`upload holds ${held} bytes, more than the declared ${r.total}`);
+      if (r.total !== undefined && held === r.total) return { kind: 'complete', dataFile: this.dataFile(session.id), session };
       return { kind: 'incomplete', received: held };
     }
     if (r.start > held) {
@@ -64,7 +65,11 @@ export class ResumableUploads {
     await pipeline(body, createWriteStream(this.dataFile(session.id), { flags: 'r+', start: r.start }));
     const now = await this.received(session.id);
     if (r.total !== undefined) {
-      if (now > r.total) throw badRequest(`upload holds ${now} bytes, more than the declared ${r.total}`);
+      if (now > r.total) {
+        // Cloud Storage keeps none of a chunk that overruns the declared size
+        await truncate(this.dataFile(session.id), held);
+        throw badRequest(`upload holds ${now} bytes, more than the declared ${r.total}`);
+      }
       if (now === r.total) return { kind: 'complete', dataFile: this.dataFile(session.id), session };
       return { kind: 'incomplete', received: now };
     }

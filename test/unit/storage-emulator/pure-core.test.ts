@@ -1,7 +1,6 @@
 import { listObjects } from '#local/storage-emulator/list-objects';
 import { checkPreconditions } from '#local/storage-emulator/preconditions';
 import { parseRange, parseUploadRange } from '#local/storage-emulator/byte-range';
-import { parseMultipartRelated } from '#local/storage-emulator/multipart-related';
 import { backoffMs, nextRetryDelay } from '#local/storage-emulator/retry-backoff';
 import { GenerationClock } from '#local/storage-emulator/generation-clock';
 import { isPlainName } from '#local/storage-emulator/data-layout';
@@ -54,13 +53,6 @@ describe('ranges', () => {
     expect(parseUploadRange('bytes 0-99/*')).toEqual({ kind: 'data', start: 0, end: 99, total: undefined });
     expect(parseUploadRange('bytes 100-*/250')).toEqual({ kind: 'data', start: 100, end: undefined, total: 250 });
   });
-});
-
-it('parseMultipartRelated splits metadata and media', () => {
-  const body = Buffer.from('--xx\r\nContent-Type: application/json\r\n\r\n{"name":"a.txt","contentType":"text/plain"}\r\n--xx\r\nContent-Type: text/plain\r\n\r\nhello\r\nworld\r\n--xx--');
-  const parsed = parseMultipartRelated('multipart/related; boundary=xx', body);
-  expect(parsed.metadata).toEqual({ name: 'a.txt', contentType: 'text/plain' });
-  expect(parsed.media.toString()).toBe('hello\r\nworld');
 });
 
 it('backoff grows exponentially with jitter and stops at the bounds', () => {
