@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { describe: string; load: () => Promise<CommandMo
   label: { describe: 'upload images to label and follow the job', load: () => import('#local/cli/label') },
   status: { describe: 'deployment state of models and versions', load: () => import('#local/cli/status') },
   results: { describe: "a job's results, as a table, JSON, CSV or JSONL; --follow streams them", load: () => import('#local/cli/results') },
+  subscribe: { describe: 'stream result (or model-events) messages as a subscriber sees them, filtered', load: () => import('#local/cli/subscribe') },
   promote: { describe: 'give a canary version all the traffic', load: () => import('#local/cli/promote') },
   rollback: { describe: 'put traffic back on an earlier version', load: () => import('#local/cli/rollback') },
   loadtest: { describe: 'a Locust-style load test of a Vertex AI endpoint', load: () => import('#local/loadtest/command') },
@@ -35,18 +36,34 @@ async function run(argv: string[]): Promise<number> {
 }
 
 // Exit explicitly once a command is done: client libraries (gRPC channels, listeners) can keep
-// the event loop alive after their work is over. stdout and stderr are synchronous for files
-// and pipes on Linux, so nothing written is lost.
-// `dropship results J | head` closes the pipe early: that is the reader's choice, not a failure.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
-});
+// the event loop alive after their work is over. But only once stdout and stderr have handed
+// everything to the OS: to a pipe, Node writes asynchronously, and process.exit() drops what is
+// still queued (everything past the pipe's 64 KiB when the reader is slower than the writer).
+// `dropship results J | head` closes the pipe early: that is the reader's choice, not a failure,
+// so EPIPE ends the command quietly, with no stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') process.exit(stream === process.stdout ? 0 : (process.exitCode ?? 0));
+    throw err;
+  });
+}
+
+/** resolves once everything written to the stream so far is out of the process (or cannot be) */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.destroyed || stream.writableEnded) return Promise.resolve();
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
+async function exitWhenFlushed(code: number): Promise<never> {
+  process.exitCode = code;
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+}
 
 run(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitWhenFlushed(code),
   (err: unknown) => {
     process.stderr.write(`dropship: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+    return exitWhenFlushed(1);
   },
 );
