@@ -19,7 +19,7 @@ export const notFound = (message: string) => new ApiError(status.NOT_FOUND, mess
 export const failedPrecondition = (message: string) => new ApiError(status.FAILED_PRECONDITION, message);
 export const alreadyExists = (message: string) => new ApiError(status.ALREADY_EXISTS, message);
 
-/** gRPC status code -> the HTTP status Vertex AI's REST surface answers with. */
+/** gRPC status code -> the HTTP status Google's REST front end answers with (google/rpc/code.proto). */
 export function httpStatusOf(code: status): number {
   switch (code) {
     case status.INVALID_ARGUMENT:
@@ -39,6 +39,8 @@ export function httpStatusOf(code: status): number {
       return 429;
     case status.CANCELLED:
       return 499;
+    case status.UNIMPLEMENTED:
+      return 501;
     case status.UNAVAILABLE:
       return 503;
     case status.DEADLINE_EXCEEDED:

@@ -13,7 +13,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('Serve the Vertex AI v1 API (models, endpoints, operations, predict) on 127.0.0.1, running deployed models on ONNX Runtime.')
     .option('--port <port>', 'gRPC port (0: any free port)', int('--port'), 0)
     .requiredOption('--data <dir>', 'folder that keeps the emulator state across restarts')
-    .option('--rest-port <port>', 'HTTP port for REST predict and PUT /emulator/faults (0: any free port)', int('--rest-port'), 0)
+    .option('--rest-port <port>', 'HTTP port for the v1 REST API (what gcloud ai and curl use) and GET/PUT /emulator/faults (0: any free port)', int('--rest-port'), 0)
     .option('--lro-delay-ms <ms>', 'how long long-running operations take', int('--lro-delay-ms'), 1000)
     .option('--gcs-root <dir>', 'local folder holding gs:// buckets as bucket/object paths')
     .option('--threads <n>', 'ONNX Runtime intra-op threads per deployed model', int('--threads'))

@@ -57,10 +57,21 @@ export class OperationRunner {
     return op;
   }
 
+  /**
+   * By its full name, or as projects/P/locations/L/operations/ID: Vertex AI answers an
+   * operation of any resource of the location that way too (`gcloud ai operations describe
+   * ID --region=L` asks for it so).
+   */
   get(name: string): OperationRecord {
-    const op = this.store.state.operations[name];
+    const op = this.store.state.operations[name] ?? this.byLocationName(name);
     if (!op) throw notFound(`Operation ${name} was not found.`);
     return op;
+  }
+
+  private byLocationName(name: string): OperationRecord | undefined {
+    const m = /^(projects\/[^/]+\/locations\/[^/]+)\/operations\/([^/]+)$/.exec(name);
+    if (!m) return undefined;
+    return Object.values(this.store.state.operations).find((op) => op.name.startsWith(`${m[1]}/`) && op.name.endsWith(`/operations/${m[2]}`));
   }
 
   /** Operations whose name starts with `parent/` (a location lists all of its operations). */
@@ -78,27 +89,27 @@ export class OperationRunner {
         clearTimeout(timer);
         resolve();
       }
-      const list = this.waiters.get(name) ?? [];
+      const list = this.waiters.get(op.name) ?? [];
       list.push(done);
-      this.waiters.set(name, list);
+      this.waiters.set(op.name, list);
     });
-    return this.get(name);
+    return this.get(op.name);
   }
 
   cancel(name: string): void {
     const op = this.get(name);
     if (op.done) return;
-    clearTimeout(this.timers.get(name));
-    this.timers.delete(name);
+    clearTimeout(this.timers.get(op.name));
+    this.timers.delete(op.name);
     this.finish(op, { error: { code: status.CANCELLED, message: 'Operation was cancelled.' } });
   }
 
   delete(name: string): void {
-    this.get(name);
-    clearTimeout(this.timers.get(name));
-    this.timers.delete(name);
+    const op = this.get(name);
+    clearTimeout(this.timers.get(op.name));
+    this.timers.delete(op.name);
     this.store.mutate((s) => {
-      delete s.operations[name];
+      delete s.operations[op.name];
     });
   }
 

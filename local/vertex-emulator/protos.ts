@@ -38,7 +38,19 @@ export interface VertexProtos {
    * keepCase false: protobufjs defines the well-known types itself, in snake case.
    */
   pack(msg: PackedMessage): { type_url: string; value: Buffer };
+  /** the same files in protobufjs, resolved: the REST side's request/response types and http rules */
+  root: protobuf.Root;
+  /** the services above as protobufjs sees them (their methods carry the google.api.http options) */
+  serviceTypes: protobuf.Service[];
 }
+
+/** Full names of the services the emulator serves, gRPC and REST alike. */
+export const SERVED_SERVICES = [
+  'google.cloud.aiplatform.v1.ModelService',
+  'google.cloud.aiplatform.v1.EndpointService',
+  'google.cloud.aiplatform.v1.PredictionService',
+  'google.longrunning.Operations',
+];
 
 let cached: VertexProtos | undefined;
 
@@ -65,6 +77,7 @@ export function loadVertexProtos(): VertexProtos {
     return target;
   };
   root.loadSync(FILES, { keepCase: false });
+  root.resolveAll();
   const types = new Map<string, protobuf.Type>();
   cached = {
     services: {
@@ -73,6 +86,8 @@ export function loadVertexProtos(): VertexProtos {
       PredictionService: v1.PredictionService.service,
       Operations: pkg.google.longrunning.Operations.service,
     },
+    root,
+    serviceTypes: SERVED_SERVICES.map((n) => root.lookupService(n)),
     pack({ type, value }) {
       let t = types.get(type);
       if (!t) {

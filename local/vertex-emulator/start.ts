@@ -1,15 +1,16 @@
 import type { Server as HttpServer } from 'node:http';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { createLogger, type Logger } from '#shared/logging/logger';
 import { operationViewer, type EmulatorContext } from './context';
 import { endpointService } from './endpoint-service';
 import { FaultInjector, type VertexFaults } from './faults';
+import { collectRoutes, vertexOperationsRules } from './http-rules';
 import { modelService } from './model-service';
 import { OperationRunner } from './operations';
 import { operationsService } from './operations-service';
 import { predictionService } from './prediction-service';
 import { loadVertexProtos } from './protos';
-import { startRestServer } from './rest-server';
+import { startRestServer, type RpcMethod, type RpcRegistry } from './rest-server';
 import { onnxLoader, RuntimePool, type ModelLoader } from './runtime';
 import { StateStore } from './store';
 
@@ -18,7 +19,7 @@ export type { VertexFaults } from './faults';
 export interface VertexEmulatorOptions {
   /** gRPC port on 127.0.0.1; 0 or absent picks a free one */
   port?: number;
-  /** HTTP port for REST predict and /emulator/faults; absent: no HTTP server */
+  /** HTTP port for the v1 REST API and /emulator/faults; absent: no HTTP server */
   restPort?: number;
   /** where state (models, endpoints, operations) is kept across restarts */
   dataDir: string;
@@ -59,11 +60,20 @@ export async function startVertexEmulator(opts: VertexEmulatorOptions): Promise<
   const ctx: EmulatorContext = { store, ops, faults, runtime, log, opView: operationViewer(protos) };
 
   const server = new Server(GRPC_OPTIONS);
-  server.addService(protos.services.ModelService, modelService(ctx));
-  server.addService(protos.services.EndpointService, endpointService(ctx));
+  // The REST side calls the very handlers registered here, found by their gRPC path.
+  const rpcs: RpcRegistry = new Map();
+  const serve = (definition: ServiceDefinition, implementation: UntypedServiceImplementation) => {
+    server.addService(definition, implementation);
+    for (const [name, method] of Object.entries(definition)) {
+      const handler = implementation[name] as UntypedServiceImplementation[string] | undefined;
+      if (handler) rpcs.set(method.path, { definition: method as RpcMethod['definition'], handler });
+    }
+  };
+  serve(protos.services.ModelService, modelService(ctx));
+  serve(protos.services.EndpointService, endpointService(ctx));
   const prediction = predictionService(ctx, protos.services.PredictionService);
-  server.addService(prediction.definition, prediction.implementation);
-  server.addService(protos.services.Operations, operationsService(ctx));
+  serve(prediction.definition, prediction.implementation);
+  serve(protos.services.Operations, operationsService(ctx));
 
   await reloadDeployedModels(ctx);
   const grpcPort = await new Promise<number>((resolve, reject) => {
@@ -71,7 +81,10 @@ export async function startVertexEmulator(opts: VertexEmulatorOptions): Promise<
   });
   let rest: { server: HttpServer; port: number } | undefined;
   try {
-    if (opts.restPort !== undefined) rest = await startRestServer(ctx, opts.restPort, (f) => faults.set(f));
+    if (opts.restPort !== undefined) {
+      const routes = collectRoutes(protos.serviceTypes, vertexOperationsRules());
+      rest = await startRestServer(ctx, opts.restPort, (f) => faults.set(f), rpcs, routes);
+    }
   } catch (err) {
     server.forceShutdown();
     throw err;
