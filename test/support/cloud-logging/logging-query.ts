@@ -151,8 +151,12 @@ function ordered(op: CmpOp, a: number, b: number): boolean {
 }
 
 function validate(q: LoggingQuery): void {
-  if (q.kind === 'and' || q.kind === 'or') return q.parts.forEach(validate);
-  if (q.kind === 'not') return validate(q.part);
+  if (q.kind === 'cmp') validateComparison(q);
+  else if (q.kind === 'not') validate(q.part);
+  else q.parts.forEach(validate);
+}
+
+function validateComparison(q: Extract<LoggingQuery, { kind: 'cmp' }>): void {
   const where = `${q.path.join('.')}${q.op}${q.value}`;
   if (q.op === '=~') {
     if (!q.quoted) throw new Error(`unsupported logging query: a regular expression must be quoted (${where})`);
