@@ -79,5 +79,6 @@ resource "google_cloudfunctions2_function" "function" {
     google_project_iam_member.build_builder,
     google_storage_bucket_iam_member.build_reads_source,
     google_firestore_database.default,
+    time_sleep.service_agent_grants,
   ]
 }

@@ -152,4 +152,6 @@ resource "google_monitoring_alert_policy" "deployments_stuck" {
     auto_close = "3600s"
   }
   notification_channels = var.alert_notification_channels
+  # the log-based metric's descriptor must exist first (first-apply.tf)
+  depends_on = [time_sleep.log_metrics_visible]
 }

@@ -14,6 +14,11 @@ terraform {
       source  = "hashicorp/archive"
       version = "~> 2.4"
     }
+    # time_sleep: the waits for first-apply races (first-apply.tf)
+    time = {
+      source  = "hashicorp/time"
+      version = "~> 0.12"
+    }
   }
 
   # State lives in a bucket created once by hand (docs/deploy-to-gcp.md, step 3):
