@@ -83,7 +83,7 @@ export const TOPOLOGY: Topology = {
       name: 'model-drop',
       source: 'model-drop',
       trigger: { kind: 'storage-finalized', bucket: 'models' },
-      env: [...GOOGLE_ENV, 'MODELS_BUCKET', 'MODEL_EVENTS_TOPIC', 'REQUIRE_COMPLETE_MARKER', 'DEFAULT_DEPLOY_SPEC'],
+      env: [...GOOGLE_ENV, 'MODELS_BUCKET', 'MODEL_EVENTS_TOPIC', 'REQUIRE_COMPLETE_MARKER', 'DEFAULT_DEPLOY_SPEC', 'TF_SERVING_IMAGE'],
       timeoutSeconds: 540,
       memory: '512Mi',
       concurrency: 1,

@@ -76,6 +76,7 @@ locals {
     DEFAULT_DEPLOY_SPEC     = jsonencode({ for k, v in var.default_deployment_spec : k => v if v != null })
     REQUIRE_COMPLETE_MARKER = tostring(var.require_complete_marker)
     DEFAULT_MODEL           = var.default_model
+    TF_SERVING_IMAGE        = local.tf_serving_image # terraform/serving-image.tf
   }
   common_env = {
     LOG_LEVEL = var.log_level

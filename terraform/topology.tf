@@ -19,7 +19,7 @@ locals {
       "model-drop" = {
         source           = "model-drop"
         trigger          = { kind = "storage-finalized", bucket = "models" }
-        env              = ["GOOGLE_CLOUD_PROJECT", "VERTEX_LOCATION", "MODELS_BUCKET", "MODEL_EVENTS_TOPIC", "REQUIRE_COMPLETE_MARKER", "DEFAULT_DEPLOY_SPEC"]
+        env              = ["GOOGLE_CLOUD_PROJECT", "VERTEX_LOCATION", "MODELS_BUCKET", "MODEL_EVENTS_TOPIC", "REQUIRE_COMPLETE_MARKER", "DEFAULT_DEPLOY_SPEC", "TF_SERVING_IMAGE"]
         timeout_seconds  = 540
         memory           = "512Mi"
         concurrency      = 1

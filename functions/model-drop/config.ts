@@ -46,6 +46,11 @@ export const modelDropConfigSchema = googleConfigSchema.extend({
       }
       return json as Record<string, unknown>;
     }),
+  /**
+   * the TensorFlow Serving image mirrored into Artifact Registry (terraform/serving-image.tf),
+   * CPU tag; GPU deploys add -gpu. Serves SavedModels once Vertex AI's prebuilt TF images end.
+   */
+  TF_SERVING_IMAGE: z.string().regex(/^[a-z0-9.-]+(:\d+)?\/\S+:[\w][\w.-]*$/, 'an image URI with a pinned tag').optional(),
   /** how long to wait for UploadModel before the reconciler takes over (Vertex: ~1-5 min) */
   UPLOAD_WAIT_SECONDS: z.coerce.number().int().min(0).max(400).default(120),
   LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(540),

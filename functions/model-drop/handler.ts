@@ -27,6 +27,7 @@ function wire(): Wiring {
       requireMarker: env.REQUIRE_COMPLETE_MARKER,
       ...(env.EXPECTED_SIGNATURE ? { expectedSignature: env.EXPECTED_SIGNATURE } : {}),
       ...(env.DEFAULT_DEPLOY_SPEC ? { defaultSpec: env.DEFAULT_DEPLOY_SPEC } : {}),
+      ...(env.TF_SERVING_IMAGE ? { tfServingImage: env.TF_SERVING_IMAGE } : {}),
       waitForUploadMs: env.UPLOAD_WAIT_SECONDS * 1000,
       pollIntervalMs: 1000,
     },

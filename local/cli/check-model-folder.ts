@@ -40,6 +40,9 @@ export function checkModelFolder(dir: string, opts: { model: string; version: st
     savedModel: readFileSync(join(dir, 'saved_model.pb')),
     deployJson: existsSync(deployJsonPath) ? readFileSync(deployJsonPath, 'utf8') : undefined,
     location: opts.location,
+    now: new Date(),
+    // model-drop uses the deployment's own TF_SERVING_IMAGE; any pinned image stands for it here
+    tfServingImage: 'deployment/tensorflow/serving:pinned',
   });
   if (!result.ok) throw new CommandFailed(`${dir} would fail to deploy: ${result.reason}`);
   notes.push(...result.notes);

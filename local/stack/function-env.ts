@@ -34,6 +34,8 @@ export function functionEnv(addr: StackAddresses, functions: FunctionSpec[] = TO
     // As terraform's defaults: a folder copied straight in deploys without a marker.
     REQUIRE_COMPLETE_MARKER: 'false',
     DEFAULT_DEPLOY_SPEC: '{}',
+    // The Vertex AI emulator serves model.onnx whatever the image: any pinned name will do.
+    TF_SERVING_IMAGE: 'localhost/tensorflow/serving:2.19.1',
     MODELS_BUCKET: addr.buckets.models,
     IMAGES_BUCKET: addr.buckets.images,
     ...topicEnv(),

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { failedPrecondition, invalidArgument } from './api-error';
 
@@ -20,4 +21,23 @@ export function resolveArtifactDir(artifactUri: string, gcsRoot: string | undefi
   if (artifactUri.startsWith('file://')) return new URL(artifactUri).pathname;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(artifactUri)) throw invalidArgument(`artifactUri ${artifactUri}: only gs:// URIs and local folders are supported.`);
   return isAbsolute(artifactUri) ? artifactUri : resolve(artifactUri);
+}
+
+/**
+ * The folder to serve from: the artifact folder itself, or, laid out for TensorFlow Serving
+ * (numbered version folders under a base path, as model-drop copies a version for
+ * `serving: tf-serving`), its highest-numbered version, which is what TF Serving loads.
+ */
+export function servedFolder(dir: string): string {
+  if (existsSync(join(dir, 'saved_model.pb')) || existsSync(join(dir, 'model.onnx'))) return dir;
+  let names: string[];
+  try {
+    names = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && /^\d+$/.test(e.name))
+      .map((e) => e.name);
+  } catch {
+    return dir;
+  }
+  if (names.length === 0) return dir;
+  return join(dir, names.sort((a, b) => Number(b) - Number(a))[0]!);
 }

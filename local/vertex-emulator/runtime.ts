@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { readSavedModel, SavedModelFormatError } from '#shared/savedmodel/read-saved-model';
 import { checkSignature } from '#shared/savedmodel/signature-check';
 import { failedPrecondition } from './api-error';
-import { resolveArtifactDir } from './artifact-location';
+import { resolveArtifactDir, servedFolder } from './artifact-location';
 import { OnnxModelServer, type ModelServer } from './model-server';
 
 export type { ModelServer } from './model-server';
@@ -30,7 +30,7 @@ export class RuntimePool {
 
   /** Loads the model for a deployed model id; throws ApiError(FAILED_PRECONDITION) with the reason when it cannot. */
   async load(deployedModelId: string, artifactUri: string): Promise<void> {
-    const dir = resolveArtifactDir(artifactUri, this.gcsRoot);
+    const dir = servedFolder(resolveArtifactDir(artifactUri, this.gcsRoot));
     await checkSavedModel(dir, artifactUri);
     let server: ModelServer;
     try {

@@ -1,3 +1,4 @@
+import { servingContainer } from './core/container-image';
 import type { DeploySpec } from './core/deploy-spec';
 import type { VersionRecord } from './core/records';
 import { canarySplit, replaceSplit, type TrafficSplit } from './core/traffic';
@@ -105,7 +106,7 @@ async function startUpload(ctx: DeploymentContext, rec: VersionRecord, holder: s
     displayName: String(rec.spec?.displayName ?? rec.model),
     description: `dropship: ${rec.artifactUri} (saved_model.pb generation ${rec.savedModelGeneration ?? 'unknown'})`,
     artifactUri: rec.artifactUri,
-    imageUri: rec.containerImageUri!,
+    container: servingContainer(rec.serving ?? 'prebuilt', rec.containerImageUri!, rec.model),
     versionAlias: rec.versionAlias,
     labels: {
       'dropship-model': rec.model,

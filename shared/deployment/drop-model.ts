@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '#shared/errors';
-import { decideCompleteness } from './core/completeness';
+import { decideCompleteness, MARKER } from './core/completeness';
+import { TF_SERVING_FOLDER, TF_SERVING_MODEL_VERSION } from './core/container-image';
 import { parseObjectPath, versionPrefix } from './core/object-path';
 import type { VersionRecord } from './core/records';
 import { isTransientError } from './core/retry-policy';
@@ -18,6 +19,8 @@ export interface DropConfig {
   expectedSignature?: ExpectedSignature;
   /** defaults under every version's deploy.json (DEFAULT_DEPLOY_SPEC) */
   defaultSpec?: Record<string, unknown>;
+  /** the mirrored TensorFlow Serving image (TF_SERVING_IMAGE, CPU tag) */
+  tfServingImage?: string;
   /** how long the function waits for UploadModel before leaving the rest to the reconciler */
   waitForUploadMs: number;
   pollIntervalMs: number;
@@ -56,6 +59,8 @@ export async function handleArtifactEvent(ctx: DeploymentContext, cfg: DropConfi
     ctx.log.error('artifact rejected', { object: `gs://${ev.bucket}/${ev.name}`, reason: path.reason });
     return { outcome: 'rejected', why: path.reason };
   }
+  // model-drop's own copy of a version for TensorFlow Serving (see copyForTfServing)
+  if (path.file.startsWith(TF_SERVING_FOLDER)) return { outcome: 'ignored', why: `${TF_SERVING_FOLDER} holds the copy made for TensorFlow Serving` };
   const prefix = versionPrefix(path.model, path.version);
   const listing = await retrying(ctx, 'storage.list', () => ctx.artifacts.listFolder(ev.bucket, prefix));
   const completeness = decideCompleteness(
@@ -89,7 +94,7 @@ export async function handleArtifactEvent(ctx: DeploymentContext, cfg: DropConfi
   const log = ctx.log.child({ model: rec.model, version: rec.version, claimedBy: claimKey });
   try {
     if (rec.state === 'PENDING') rec = await recordChange(ctx, rec, holder, { to: 'VALIDATING' });
-    if (rec.state === 'VALIDATING') rec = await validate(ctx, cfg, rec, holder, ev.bucket, prefix, listing.some((o) => o.path === 'deploy.json'));
+    if (rec.state === 'VALIDATING') rec = await validate(ctx, cfg, rec, holder, ev.bucket, prefix, listing.map((o) => o.path));
     if (rec.state === 'REGISTERING') rec = await advanceVersion(ctx, rec, holder, { waitForUploadMs: cfg.waitForUploadMs, pollIntervalMs: cfg.pollIntervalMs });
     return { outcome: 'advanced', state: rec.state };
   } catch (err) {
@@ -108,7 +113,8 @@ export async function handleArtifactEvent(ctx: DeploymentContext, cfg: DropConfi
   }
 }
 
-async function validate(ctx: DeploymentContext, cfg: DropConfig, rec: VersionRecord, holder: string, bucket: string, prefix: string, hasSpec: boolean): Promise<VersionRecord> {
+async function validate(ctx: DeploymentContext, cfg: DropConfig, rec: VersionRecord, holder: string, bucket: string, prefix: string, files: string[]): Promise<VersionRecord> {
+  const hasSpec = files.includes('deploy.json');
   const [savedModel, deployJson] = await Promise.all([
     retrying(ctx, 'storage.read', () => ctx.artifacts.read(bucket, `${prefix}saved_model.pb`)),
     hasSpec ? retrying(ctx, 'storage.read', () => ctx.artifacts.read(bucket, `${prefix}deploy.json`)) : Promise.resolve(undefined),
@@ -120,17 +126,40 @@ async function validate(ctx: DeploymentContext, cfg: DropConfig, rec: VersionRec
     ...(cfg.expectedSignature ? { expected: cfg.expectedSignature } : {}),
     ...(cfg.defaultSpec ? { defaultSpec: cfg.defaultSpec } : {}),
     location: ctx.location,
+    now: ctx.clock.now(),
+    ...(cfg.tfServingImage ? { tfServingImage: cfg.tfServingImage } : {}),
   });
   if (!result.ok) return fail(ctx, rec, holder, result.reason);
   for (const note of result.notes) ctx.log.warn(note, { model: rec.model, version: rec.version });
+  const artifactUri = result.serving === 'tf-serving' ? await copyForTfServing(ctx, bucket, prefix) : rec.artifactUri;
   return recordChange(ctx, rec, holder, {
     to: 'REGISTERING',
-    reason: `SavedModel from TensorFlow ${result.tensorflowVersion || 'unknown'}, serving image ${result.containerImageUri}`,
+    reason: `SavedModel from TensorFlow ${result.tensorflowVersion || 'unknown'}, serving image ${result.containerImageUri} (${result.serving})${result.notes.length ? `; ${result.notes.join('; ')}` : ''}`,
     patch: {
       spec: { ...result.spec, traffic: trafficLabel(result.spec.traffic) },
       traffic: trafficLabel(result.spec.traffic),
       containerImageUri: result.containerImageUri,
+      serving: result.serving,
+      ...(result.imageAvailableUntil ? { imageAvailableUntil: result.imageAvailableUntil } : {}),
       tensorflowVersion: result.tensorflowVersion,
+      artifactUri,
     },
   });
+}
+
+/**
+ * TensorFlow Serving loads only numbered version folders under its model base path, and Vertex
+ * AI hands the container a copy of artifactUri as that base path (AIP_STORAGE_URI). So the
+ * SavedModel is copied (server side) to `<version>/.tf-serving/1/`, and `<version>/.tf-serving/`
+ * becomes the artifactUri. The user's folder is left as uploaded; events for the copy are ignored.
+ * The folder is listed again here, not taken from the claim's listing: files that landed after
+ * the SavedModel was complete (assets, extras) are copied too. With REQUIRE_COMPLETE_MARKER
+ * (what `dropship deploy` uploads last) the folder is whole by then.
+ */
+async function copyForTfServing(ctx: DeploymentContext, bucket: string, prefix: string): Promise<string> {
+  const target = `${prefix}${TF_SERVING_FOLDER}${TF_SERVING_MODEL_VERSION}/`;
+  const files = (await retrying(ctx, 'storage.list', () => ctx.artifacts.listFolder(bucket, prefix))).map((o) => o.path);
+  const model = files.filter((f) => f !== 'deploy.json' && f !== MARKER && !f.startsWith(TF_SERVING_FOLDER));
+  for (const f of model) await retrying(ctx, 'storage.copy', () => ctx.artifacts.copy(bucket, `${prefix}${f}`, `${target}${f}`));
+  return `gs://${bucket}/${prefix}${TF_SERVING_FOLDER}`;
 }

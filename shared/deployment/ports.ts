@@ -2,6 +2,7 @@
  * What the deployment core needs from the outside world. Adapters implement these on
  * Firestore, Cloud Storage, Vertex AI and Pub/Sub; the core never imports a Google client.
  */
+import type { ServingContainer } from './core/container-image';
 import type { DeploySpec } from './core/deploy-spec';
 import type { ModelRecord, VersionRecord } from './core/records';
 import type { VersionState } from './core/state-machine';
@@ -60,6 +61,8 @@ export interface ArtifactStore {
   listFolder(bucket: string, prefix: string): Promise<ArtifactObject[]>;
   /** the object's bytes, or undefined when it does not exist */
   read(bucket: string, name: string): Promise<Buffer | undefined>;
+  /** server-side copy within the bucket (overwrites: copying again is harmless) */
+  copy(bucket: string, from: string, to: string): Promise<void>;
 }
 
 export type OperationStatus<T> = { done: false } | { done: true; error: string } | { done: true; result: T };
@@ -71,7 +74,8 @@ export interface UploadRequest {
   displayName: string;
   description: string;
   artifactUri: string;
-  imageUri: string;
+  /** UploadModel's containerSpec: the image, and for a custom container its command, ports and routes */
+  container: ServingContainer;
   versionAlias: string;
   labels: Record<string, string>;
 }

@@ -1,12 +1,21 @@
 import { readSavedModel } from '#shared/savedmodel/read-saved-model';
 import { checkSignature, REFERENCE_SIGNATURE, type ExpectedSignature } from '#shared/savedmodel/signature-check';
-import { chooseContainerImage } from './core/container-image';
+import { chooseServing, type ServingKind } from './core/container-image';
 import { isAccelerated, parseDeploySpec, type DeploySpec } from './core/deploy-spec';
 
 export type { ExpectedSignature };
 
 export type Validation =
-  | { ok: true; spec: DeploySpec; tensorflowVersion: string; containerImageUri: string; notes: string[] }
+  | {
+      ok: true;
+      spec: DeploySpec;
+      tensorflowVersion: string;
+      serving: ServingKind;
+      containerImageUri: string;
+      /** the prebuilt image's end of availability, when it has one */
+      imageAvailableUntil?: string;
+      notes: string[];
+    }
   | { ok: false; reason: string };
 
 /**
@@ -21,6 +30,10 @@ export function validateVersion(input: {
   defaultSpec?: Record<string, unknown>;
   expected?: ExpectedSignature;
   location: string;
+  /** the date the serving image is chosen on (the caller's clock) */
+  now: Date;
+  /** the mirrored TensorFlow Serving image (TF_SERVING_IMAGE), when the deployment has one */
+  tfServingImage?: string;
 }): Validation {
   const parsedSpec = parseDeploySpec(input.deployJson, input.defaultSpec);
   if (!parsedSpec.ok) return { ok: false, reason: parsedSpec.reason };
@@ -38,13 +51,23 @@ export function validateVersion(input: {
   }
   const graph = info.metaGraphs.find((g) => g.tags.includes('serve')) ?? info.metaGraphs[0];
   const tensorflowVersion = graph?.tensorflowVersion ?? '';
-  const notes: string[] = [];
-  let containerImageUri = spec.containerImageUri;
-  if (!containerImageUri) {
-    const image = chooseContainerImage({ tensorflowVersion, accelerated: isAccelerated(spec), location: input.location });
-    if (!image.ok) return { ok: false, reason: image.reason };
-    containerImageUri = image.imageUri;
-    if (image.note) notes.push(image.note);
-  }
-  return { ok: true, spec, tensorflowVersion, containerImageUri, notes };
+  const image = chooseServing({
+    tensorflowVersion,
+    accelerated: isAccelerated(spec),
+    location: input.location,
+    now: input.now,
+    serving: spec.serving,
+    imageOverride: spec.containerImageUri,
+    tfServingImage: input.tfServingImage,
+  });
+  if (!image.ok) return { ok: false, reason: image.reason };
+  return {
+    ok: true,
+    spec,
+    tensorflowVersion,
+    serving: image.serving,
+    containerImageUri: image.imageUri,
+    ...(image.availableUntil ? { imageAvailableUntil: image.availableUntil } : {}),
+    notes: image.notes,
+  };
 }

@@ -23,5 +23,9 @@ export function gcsArtifactStore(storage: Storage): ArtifactStore {
         throw err;
       }
     },
+    async copy(bucket, from, to) {
+      // copy() follows the rewrite token, so objects of any size are copied in full
+      await storage.bucket(bucket).file(from).copy(storage.bucket(bucket).file(to));
+    },
   };
 }

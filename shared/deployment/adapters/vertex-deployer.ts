@@ -39,7 +39,7 @@ export function vertexDeployer(opts: {
           displayName: req.displayName,
           description: req.description,
           artifactUri: req.artifactUri,
-          containerSpec: { imageUri: req.imageUri },
+          containerSpec: req.container,
           labels: req.labels,
           versionAliases: [req.versionAlias],
         },

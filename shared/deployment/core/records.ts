@@ -28,6 +28,10 @@ export interface VersionRecord {
   /** deploy.json as parsed (defaults applied) */
   spec?: Record<string, unknown>;
   containerImageUri?: string;
+  /** prebuilt (Vertex AI's TF image), tf-serving (TensorFlow Serving as a custom container) or custom (deploy.json's image) */
+  serving?: 'prebuilt' | 'tf-serving' | 'custom';
+  /** when Vertex AI stops offering the serving image (YYYY-MM-DD), for a prebuilt one */
+  imageAvailableUntil?: string;
   tensorflowVersion?: string;
   vertexModel?: string;
   vertexModelVersionId?: string;
