@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { Firestore } from '@google-cloud/firestore';
+import { daysUntilImageEnds, prebuiltImageAvailableUntil } from '#shared/deployment/core/container-image';
 import type { ModelRecord, VersionRecord } from '#shared/deployment/core/records';
 import { CommandFailed, UsageError } from './cli-errors';
 import { MODEL_NAME } from './check-model-folder';
@@ -31,6 +32,8 @@ export function main(argv: string[]): Promise<number> {
       const models = await readStatus(target.firestore(), model);
       if (model && models.length === 0) throw new CommandFailed(`no model ${model}: nothing was deployed under that name`);
       process.stdout.write(flags.json ? JSON.stringify(model ? models[0] : models, null, 2) + '\n' : renderStatus(models));
+      // on stderr, so --json stays the records alone
+      for (const w of imageWarnings(models, new Date())) process.stderr.write(`warning: ${w}\n`);
     } finally {
       await target.close();
     }
@@ -75,4 +78,30 @@ export function renderStatus(models: ModelStatus[]): string {
     }
   }
   return lines.join('\n') + '\n';
+}
+
+/** Warn this many days ahead: a redeploy takes a while to plan, and Vertex AI deploys take up to 30 min each. */
+export const IMAGE_WARNING_DAYS = 60;
+
+/**
+ * One line per deployed (or deploying) version whose serving image Vertex AI stops offering
+ * within IMAGE_WARNING_DAYS of `now`, or already has: a rollback to it, a redeploy or a new
+ * replica needs the image, so it should move to TensorFlow Serving before then.
+ */
+export function imageWarnings(models: ModelStatus[], now: Date, days = IMAGE_WARNING_DAYS): string[] {
+  const out: string[] = [];
+  for (const m of models) {
+    for (const v of m.versions) {
+      if (v.state !== 'DEPLOYED' && v.state !== 'DEPLOYING') continue;
+      const left = v.containerImageUri ? daysUntilImageEnds(v.containerImageUri, now) : undefined;
+      if (left === undefined || left > days) continue;
+      // read from the image itself, so records written before imageAvailableUntil existed are warned about too
+      const until = prebuiltImageAvailableUntil(v.containerImageUri!);
+      const when = left > 0 ? `stops offering on ${until} (${left} days from now)` : `stopped offering on ${until}`;
+      out.push(
+        `${m.model}/${v.version} serves on ${v.containerImageUri}, which Vertex AI ${when}: deploy it again as a new version with "serving": "tf-serving" in deploy.json (the default after that date)`,
+      );
+    }
+  }
+  return out;
 }
