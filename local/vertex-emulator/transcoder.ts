@@ -25,6 +25,7 @@ export interface HttpResponseBody {
 }
 
 const HTTP_BODY = '.google.api.HttpBody';
+const FIELD_MASK = '.google.protobuf.FieldMask';
 
 /** Query parameters every Google API accepts and no request message has (system parameters). */
 const SYSTEM_PARAMETERS = new Set([
@@ -125,6 +126,7 @@ export function encodeResponse(route: HttpRoute, message: protobuf.Message): Htt
  * would otherwise carry it to the JSON. Also inside Any, found by its "@type".
  */
 function withoutDefaults(type: protobuf.Type, json: unknown): unknown {
+  if (type.fullName === FIELD_MASK && typeof json === 'string') return json.split(',').map((p) => protobuf.util.camelCase(p)).join(',');
   if (!isObject(json)) return json;
   if (type.fullName === '.google.protobuf.Any') {
     const name = typeof json['@type'] === 'string' ? json['@type'].replace(/^.*\//, '') : '';
@@ -287,6 +289,8 @@ function queryValue(field: protobuf.Field, key: string, value: string): unknown 
  * JSON mapping requires), and an unknown name refused as Google's front end refuses it.
  */
 function canonicalNames(type: protobuf.Type, json: unknown, at: string): unknown {
+  // FieldMask paths are lowerCamelCase in JSON and snake_case in the message (proto3 JSON mapping).
+  if (type.fullName === FIELD_MASK && typeof json === 'string') return json.split(',').map((p) => p.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)).join(',');
   if (!isObject(json) || SPECIAL_JSON.has(type.fullName)) return json;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(json)) {
@@ -294,6 +298,11 @@ function canonicalNames(type: protobuf.Type, json: unknown, at: string): unknown
     if (!field) throw invalidArgument(`Invalid JSON payload received. Unknown name "${key}"${at ? ` at '${at}'` : ''}: Cannot find field.`);
     const rt = field.resolvedType;
     const here = at ? `${at}.${field.name}` : field.name;
+    const shapeOk = value === null || (field.map ? isObject(value) : field.repeated ? Array.isArray(value) : !(rt instanceof protobuf.Type) || SPECIAL_JSON.has(rt.fullName) || isObject(value));
+    if (!shapeOk) {
+      const want = field.map ? 'an object (map)' : field.repeated ? 'a list' : `an object (${(rt as protobuf.Type).name})`;
+      throw invalidArgument(`Invalid JSON payload received. Invalid value at '${here}': expected ${want}, got ${kindOf(value)}.`);
+    }
     if (!(rt instanceof protobuf.Type) || value === null) out[field.name] = value;
     else if (field.map && isObject(value)) out[field.name] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, canonicalNames(rt, v, `${here}[${k}]`)]));
     else if (field.repeated && Array.isArray(value)) out[field.name] = value.map((v, i) => canonicalNames(rt, v, `${here}[${i}]`));
