@@ -63,3 +63,18 @@ output "tf_serving_image" {
   description = "The TensorFlow Serving image model-drop serves SavedModels with (TF_SERVING_IMAGE)."
   value       = local.tf_serving_image
 }
+
+# model-drop copies a version's SavedModel to <model>/<version>/.tf-serving/1/ for TensorFlow
+# Serving (numbered version folders), so it may write there and only there: objectUser (create,
+# and delete, which overwriting on a redelivered event needs) under an IAM condition on the
+# object name. Its read access to the bucket comes from local.function_access as before.
+resource "google_storage_bucket_iam_member" "model_drop_writes_tf_serving_copy" {
+  bucket = google_storage_bucket.models.name
+  role   = "roles/storage.objectUser"
+  member = google_service_account.function["model-drop"].member
+  condition {
+    title       = "tf-serving-copy-only"
+    description = "objects under <model>/<version>/.tf-serving/"
+    expression  = "resource.name.matches(\"^projects/_/buckets/${google_storage_bucket.models.name}/objects/[^/]+/[^/]+/[.]tf-serving/\")"
+  }
+}
