@@ -35,7 +35,7 @@ describe('REST routes from the google.api.http rules', () => {
     for (const service of protos.serviceTypes) {
       for (const m of service.methodsArray) {
         if (m.requestStream) continue;
-        const annotated = (m.parsedOptions ?? []).some((o) => '(google.api.http)' in o) || service.name === 'Operations';
+        const annotated = (m.parsedOptions ?? []).some((o: object) => '(google.api.http)' in o) || service.name === 'Operations';
         if (annotated) expect(rpcPaths).toContain(`/${service.fullName.slice(1)}/${m.name}`);
       }
     }
