@@ -148,7 +148,7 @@ async function labelingPhase(): Promise<void> {
     cliSaw.results = rows.length;
     cliSaw.counts = await countResults(h.db, 'folder');
     const followed: string[] = [];
-    await followResults(h.db, 'listed', (r) => followed.push(r.id));
+    await followResults(h.db, 'listed', (r) => followed.push(String(r.id)));
     cliSaw.followed = followed.length;
     await followJob(h.db, 'folder', 5, { timeoutMs: 10_000, quiet: true });
 
