@@ -3,7 +3,18 @@ resource "google_pubsub_topic" "topic" {
   name     = local.topic_names[each.key]
   # Dead letters wait up to a week for someone to look; other topics need no retention.
   message_retention_duration = contains(local.dead_letter_topics, each.key) ? "604800s" : null
-  depends_on                 = [google_project_service.api]
+
+  # The topics subscribers read carry the message contract as a schema (terraform/consumers.tf):
+  # Pub/Sub refuses a publish that does not match it.
+  dynamic "schema_settings" {
+    for_each = contains(local.message_schema_topics, each.key) ? [google_pubsub_schema.message[each.key].id] : []
+    content {
+      schema   = schema_settings.value
+      encoding = "JSON"
+    }
+  }
+
+  depends_on = [google_project_service.api]
 }
 
 # Pub/Sub-triggered functions are fed by push subscriptions terraform owns, not by Eventarc

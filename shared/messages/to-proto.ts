@@ -25,10 +25,10 @@ export interface JsonSchema {
   [k: string]: unknown;
 }
 
-type Scalar = 'string' | 'int64' | 'double' | 'bool';
+export type Scalar = 'string' | 'int64' | 'double' | 'bool';
 type FieldType = { kind: 'scalar'; scalar: Scalar } | { kind: 'message'; shapes: JsonSchema[] };
 
-interface Field {
+export interface Field {
   name: string;
   type: FieldType;
   required: boolean;
@@ -39,6 +39,17 @@ export function protoSchema(schema: JsonSchema, messageName: string, description
   const lines = ['// Generated from shared/messages/contract.ts by terraform/scripts/generate-message-schemas.ts; do not edit.', 'syntax = "proto2";', ''];
   lines.push(...messageLines(messageName, shapesOf(schema), description ?? schema.description, ''));
   return lines.join('\n') + '\n';
+}
+
+/** The fields of the one message a body schema becomes, in field-number order. */
+export function messageFields(schema: JsonSchema, messageName: string): Field[] {
+  return mergeFields(messageName, shapesOf(schema));
+}
+
+/** The fields of a nested message field. */
+export function nestedFields(field: Field): Field[] {
+  if (field.type.kind !== 'message') throw new Error(`${field.name} is not a message`);
+  return mergeFields(field.name, field.type.shapes);
 }
 
 function shapesOf(schema: JsonSchema): JsonSchema[] {

@@ -11,7 +11,8 @@ import { errorResult, manifestLineResultId, okResult, resultId, type LabelResult
 import { createLogger } from '#shared/logging/logger';
 import { MESSAGE_CONTRACTS, type ContractTopic } from '#shared/messages/contract';
 import { protoSchema, type JsonSchema } from '#shared/messages/to-proto';
-import { generateSchema, schemaFile } from '../../../terraform/scripts/generate-message-schemas';
+import { basename } from 'node:path';
+import { generatedFiles, schemaFile } from '../../../terraform/scripts/generate-message-schemas';
 import { ProtoJsonValidator } from '../../support/proto-json-validator';
 
 interface Published {
@@ -96,8 +97,8 @@ async function publishedModelEvents(): Promise<Published[]> {
 }
 
 describe('the message contract as Pub/Sub schemas', () => {
-  it.each(Object.keys(MESSAGE_CONTRACTS))('terraform/schemas/%s.proto is what the contract generates', (topic) => {
-    expect(readFileSync(schemaFile(topic as ContractTopic), 'utf8')).toBe(generateSchema(topic as ContractTopic));
+  it.each(Object.entries(generatedFiles()).map(([path, text]) => [basename(path), path, text]))('terraform/schemas/%s is what the contract generates', (_, path, text) => {
+    expect(readFileSync(path, 'utf8')).toBe(text);
   });
 
   it('holds every message the result publisher sends (results of each kind, job-completed)', async () => {
