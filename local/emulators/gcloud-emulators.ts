@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort, spawnGroup, waitForHttp, type GroupProcess } from './process-group';
+import { freePort, spawnGroup, waitForHttp, type GroupProcess, type GroupTracking } from './process-group';
 
 export interface RunningEmulator {
   readonly name: 'pubsub' | 'firestore';
@@ -55,11 +55,12 @@ export async function startPubsubEmulator(opts: {
   logDir: string;
   port?: number;
   dataDir?: string;
+  track?: GroupTracking;
 }): Promise<RunningEmulator> {
   const port = opts.port ?? (await freePort());
   const args = ['beta', 'emulators', 'pubsub', 'start', `--host-port=127.0.0.1:${port}`, `--project=${opts.project}`];
   if (opts.dataDir) args.push(`--data-dir=${opts.dataDir}`);
-  const proc = spawnGroup('gcloud', args, { logFile: join(opts.logDir, 'pubsub-emulator.log') });
+  const proc = spawnGroup('gcloud', args, { logFile: join(opts.logDir, 'pubsub-emulator.log'), track: opts.track });
   await readyOrStop(proc, `http://127.0.0.1:${port}/`, 'the Pub/Sub emulator');
   return { name: 'pubsub', hostPort: `127.0.0.1:${port}`, process: proc };
 }
@@ -67,12 +68,13 @@ export async function startPubsubEmulator(opts: {
 export async function startFirestoreEmulator(opts: {
   logDir: string;
   port?: number;
+  track?: GroupTracking;
 }): Promise<RunningEmulator> {
   // No data folder here: the emulator's --export-on-exit does not run when its process group is
   // stopped; local/stack/persistent-firestore.ts keeps state across restarts over REST instead.
   const port = opts.port ?? (await freePort());
   const args = ['emulators', 'firestore', 'start', `--host-port=127.0.0.1:${port}`];
-  const proc = spawnGroup('gcloud', args, { logFile: join(opts.logDir, 'firestore-emulator.log') });
+  const proc = spawnGroup('gcloud', args, { logFile: join(opts.logDir, 'firestore-emulator.log'), track: opts.track });
   await readyOrStop(proc, `http://127.0.0.1:${port}/`, 'the Firestore emulator');
   return { name: 'firestore', hostPort: `127.0.0.1:${port}`, process: proc };
 }

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, mkdirSync } from 'node:fs';
+import { openSync, closeSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
+import { WATCHDOG_SCRIPT, WATCHDOG_TAG_ENV } from './watchdog';
 
 /** A child started in its own process group, so that stopping the group also stops the
  * grandchildren (the gcloud emulator wrappers do not exec java). */
@@ -11,22 +12,47 @@ export interface GroupProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
+/**
+ * Starts `command` in a process group of its own, under a watchdog (./watchdog.ts) that leads
+ * the group and holds a pipe from this process on its stdin: when this process ends in any
+ * way, SIGKILL included, the pipe closes and the watchdog stops the whole group. So no
+ * emulator outlives the process that started it. `track.tag` is put in the environment of every
+ * process of the group (DROPSHIP_PROCESS_TAG), so that a later `dropship up` can tell a
+ * leftover of ours from an unrelated process that reused its pid (local/stack/stale-stack.ts).
+ */
+export interface GroupTracking {
+  /** put in every group member's environment as DROPSHIP_PROCESS_TAG */
+  tag: string;
+  /** called with the group id as soon as the group exists (to record it in the data folder) */
+  onStart(pgid: number): void;
+}
+
 export function spawnGroup(
   command: string,
   args: string[],
-  opts: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string },
+  opts: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string; track?: GroupTracking },
 ): GroupProcess {
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const fd = openSync(opts.logFile, 'a');
-  const child = spawn(command, args, {
+  const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env) };
+  if (opts.track) env[WATCHDOG_TAG_ENV] = opts.track.tag;
+  // The watchdog is plain JavaScript: it must not load the caller's loaders (--import tsx);
+  // the command gets NODE_OPTIONS back.
+  const watchdogEnv: NodeJS.ProcessEnv = { ...env, DROPSHIP_WATCHDOG_NODE_OPTIONS: env.NODE_OPTIONS ?? '' };
+  delete watchdogEnv.NODE_OPTIONS;
+  const child = spawn(process.execPath, ['-e', WATCHDOG_SCRIPT, '--', command, ...args], {
     detached: true,
-    stdio: ['ignore', fd, fd],
-    env: opts.env ?? process.env,
+    stdio: ['pipe', fd, fd],
+    env: watchdogEnv,
     cwd: opts.cwd,
   });
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`could not start ${command}`);
+  // The pipe must not keep this process alive, and it is never written to: its end is the message.
+  (child.stdin as Socket | null)?.unref?.();
+  child.stdin?.on('error', () => undefined);
   const pid = child.pid;
+  opts.track?.onStart(pid);
   let done = false;
   const exited = new Promise<number | null>((resolve) => {
     child.on('exit', (code) => {
@@ -55,23 +81,48 @@ export function spawnGroup(
   };
 }
 
+/**
+ * Signals a group spawnGroup started: its leader's process group and every process of the
+ * session it leads (a gcloud wrapper moves itself and its java into a group of their own
+ * inside that session, see ./watchdog.ts).
+ */
 export function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {
     // already gone
   }
+  for (const member of sessionMembers(pid)) {
+    try {
+      process.kill(member, signal);
+    } catch {
+      // gone meanwhile
+    }
+  }
 }
 
-/** Waits until no process is left in a process group; false if some still is at the deadline. */
+/** live (not zombie) processes whose process group or session is `id` */
+export function sessionMembers(id: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      // after "(comm) ": state ppid pgrp session ...
+      const [state, , pgrp, session] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state !== 'Z' && (Number(pgrp) === id || Number(session) === id)) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Waits until nothing is left of a group spawnGroup started; false if something still is at the deadline. */
 export async function waitGroupGone(pgid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    try {
-      process.kill(-pgid, 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
-    }
+    if (sessionMembers(pgid).length === 0) return true;
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 100));
   }

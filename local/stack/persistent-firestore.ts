@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, spawnGroup, waitForHttp, type GroupProcess } from '#local/emulators/process-group';
+import { freePort, spawnGroup, waitForHttp, type GroupProcess, type GroupTracking } from '#local/emulators/process-group';
 
 /**
  * The Firestore emulator with state that survives a restart. The emulator's own
@@ -18,13 +18,13 @@ export interface PersistentFirestore {
 
 const READY_TIMEOUT_MS = 60_000;
 
-export async function startPersistentFirestore(opts: { dataDir: string; logDir: string; project: string }): Promise<PersistentFirestore> {
+export async function startPersistentFirestore(opts: { dataDir: string; logDir: string; project: string; track?: GroupTracking }): Promise<PersistentFirestore> {
   mkdirSync(opts.dataDir, { recursive: true });
   const port = await freePort();
   const args = ['emulators', 'firestore', 'start', `--host-port=127.0.0.1:${port}`];
   const previous = newestExport(opts.dataDir);
   if (previous) args.push(`--import-data=${previous.metadataFile}`);
-  const proc = spawnGroup('gcloud', args, { logFile: join(opts.logDir, 'firestore-emulator.log') });
+  const proc = spawnGroup('gcloud', args, { logFile: join(opts.logDir, 'firestore-emulator.log'), track: opts.track });
   try {
     await waitForHttp(`http://127.0.0.1:${port}/`, proc, READY_TIMEOUT_MS, 'the Firestore emulator');
   } catch (err) {

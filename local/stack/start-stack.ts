@@ -16,6 +16,7 @@ import { LOCAL_BUCKETS, LOCAL_PROJECT, LOCAL_REGION } from './local-names';
 import { startPersistentFirestore, type PersistentFirestore } from './persistent-firestore';
 import { startScheduleTimers } from './reconcile-timer';
 import { serveFunctions } from './serve-functions';
+import { ProcessLedger } from './process-ledger';
 import { removeStackFile, writeStackFile, type StackInfo } from './stack-file';
 
 async function stopGroup(proc: GroupProcess, say: (line: string) => void): Promise<void> {
@@ -58,7 +59,9 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     return d;
   };
   const logDir = dir('logs');
-  const stoppers: Array<() => Promise<void>> = [];
+  // Recorded before anything starts: a stack killed while starting leaves nothing unaccounted for.
+  const ledger = new ProcessLedger(opts.dataDir);
+  const stoppers: Array<() => Promise<void>> = [async () => ledger.remove()];
   const stopAll = async () => {
     for (const stop of stoppers.splice(0).reverse()) {
       await stop().catch((err: unknown) => opts.say(`while stopping: ${(err as Error).message}`));
@@ -68,8 +71,8 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     opts.say('starting the Pub/Sub, Firestore, Storage and Vertex AI emulators...');
     const storageDir = dir('storage');
     const results = await Promise.allSettled([
-      startPubsubEmulator({ project: LOCAL_PROJECT, logDir, dataDir: dir('pubsub') }),
-      startPersistentFirestore({ dataDir: dir('firestore'), logDir, project: LOCAL_PROJECT }),
+      startPubsubEmulator({ project: LOCAL_PROJECT, logDir, dataDir: dir('pubsub'), track: ledger.track('pubsub emulator') }),
+      startPersistentFirestore({ dataDir: dir('firestore'), logDir, project: LOCAL_PROJECT, track: ledger.track('firestore emulator') }),
       startStorageEmulator({ dataDir: storageDir }),
       startVertexEmulator({ dataDir: dir('vertex'), restPort: 0, gcsRoot: storageDir, lroDelayMs: opts.lroDelayMs }),
     ] as const);
@@ -126,6 +129,9 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
 
     const control = await startControlServer();
     stoppers.push(() => control.close());
+    // First to stop: a folder copy in progress must not keep feeding events to functions that
+    // are shutting down (stop() is idempotent; its own place in the list runs it again harmlessly).
+    stoppers.push(() => storageEmu.stop());
 
     const info: StackInfo = {
       pid: process.pid,

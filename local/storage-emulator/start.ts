@@ -94,6 +94,7 @@ export async function startStorageEmulator(opts: StorageEmulatorOptions): Promis
   baseUrl = `http://127.0.0.1:${port}`;
   await watcher.start();
   logger.info('storage emulator listening', { url: baseUrl, dataDir });
+  let stopping: Promise<void> | undefined;
 
   return {
     port,
@@ -103,14 +104,16 @@ export async function startStorageEmulator(opts: StorageEmulatorOptions): Promis
     },
     setDelivery: (d) => delivery.setFaults(d),
     idle,
-    stop: async () => {
-      watcher.stop();
-      await delivery.stop();
-      await new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      });
-    },
+    // once: a second call (the stack stops it early, then again in order) waits for the first
+    stop: () =>
+      (stopping ??= (async () => {
+        watcher.stop();
+        await delivery.stop();
+        await new Promise<void>((ok) => {
+          server.closeAllConnections();
+          server.close(() => ok());
+        });
+      })()),
   };
 }
 

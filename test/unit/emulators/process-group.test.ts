@@ -2,18 +2,12 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reniceTrees } from '#local/bench/harness/renice';
-import { spawnGroup } from '#local/emulators/process-group';
+import { sessionMembers, spawnGroup } from '#local/emulators/process-group';
 
 /** nice value of a task, field 19 of /proc/<pid>/task/<tid>/stat */
 const niceOf = (pid: number, tid = pid) => Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
-const groupAlive = (pid: number) => {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+// Zombies do not count: an orphan's zombie waits for this machine's init to reap it.
+const groupAlive = (pid: number) => sessionMembers(pid).length > 0;
 const childrenOf = (pid: number) =>
   readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
