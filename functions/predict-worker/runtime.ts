@@ -2,7 +2,7 @@ import { parseEnv } from '#shared/config/parse-env';
 import { createLogger, type Logger } from '#shared/logging/logger';
 import { workerConfigSchema, type WorkerConfig } from '#shared/labeling/config';
 import type { WorkerDeps } from '#shared/labeling/label-images';
-import { buildWorkerDeps } from '#shared/labeling/wiring';
+import { buildWorkerDeps } from '#shared/labeling/worker-wiring';
 
 let runtime: { cfg: WorkerConfig; logger: Logger; deps: WorkerDeps } | undefined;
 

@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '#shared/logging/logger';
 import { ledgerConfigSchema } from '#shared/labeling/config';
 import { messageFromEvent } from '#shared/labeling/pubsub-event';
 import { recordSeenMessage, type LedgerDeps } from '#shared/labeling/results-ledger';
-import { buildLedgerDeps } from '#shared/labeling/wiring';
+import { buildLedgerDeps } from '#shared/labeling/ledger-wiring';
 
 let runtime: { logger: Logger; deps: LedgerDeps } | undefined;
 
