@@ -102,6 +102,9 @@ describe('the function bundles terraform ships', () => {
     // the worker decodes images; nothing else needs sharp
     expect(bundles.find((b) => b.name === 'predict-worker')!.manifest.dependencies!.sharp).toBeDefined();
     expect(bundles.filter((b) => b.manifest.dependencies!.sharp).map((b) => b.name)).toEqual(['predict-worker']);
+    // only the functions that call Vertex AI carry its client (about 100 MB installed)
+    expect(bundles.filter((b) => b.manifest.dependencies!['@google-cloud/aiplatform']).map((b) => b.name).sort()).toEqual(['model-drop', 'predict-worker', 'reconciler']);
+    expect(Object.keys(bundles.find((b) => b.name === 'results-ledger')!.manifest.dependencies!)).toEqual(['@google-cloud/firestore', '@google-cloud/functions-framework']);
   });
 
   it('ship a lock npm ci accepts as in sync with the package.json (dry run, offline, empty cache)', () => {
