@@ -89,7 +89,13 @@ function flatten(rule: HttpRule): HttpRule[] {
  * bindings are served too: google.longrunning.Operation is the same message in every API
  * version, and gcloud polls some v1 operations (endpoints create) through /v1beta1.
  */
+let cachedRules: HttpRule[] | undefined;
+
 export function vertexOperationsRules(): HttpRule[] {
+  return (cachedRules ??= readOperationsRules());
+}
+
+function readOperationsRules(): HttpRule[] {
   const merged = new Map<string, HttpRule[]>();
   for (const [client, prefix] of [
     [v1.ModelServiceClient, '/v1/'],
