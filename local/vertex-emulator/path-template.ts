@@ -94,7 +94,8 @@ export function parsePathTemplate(source: string): PathTemplate {
       const out = new Map<string, string>();
       for (let k = 0; k < fields.length; k++) {
         const raw = m[k + 1] ?? '';
-        const value = multi[k] ? decodeKeepingSlashes(raw) : decodeURIComponent(raw);
+        const value = safely(() => (multi[k] ? decodeKeepingSlashes(raw) : decodeURIComponent(raw)));
+        if (value === undefined) return undefined; // malformed percent-encoding: no match
         // The same traversal guard google-gax applies on the client side.
         if (value.split('/').some((seg) => seg === '.' || seg === '..')) return undefined;
         out.set(fields[k], value);
@@ -109,7 +110,15 @@ export function splitRequestPath(path: string): { path: string; verb: string | u
   const slash = path.lastIndexOf('/');
   const colon = path.indexOf(':', slash + 1);
   if (colon < 0) return { path, verb: undefined };
-  return { path: path.slice(0, colon), verb: decodeURIComponent(path.slice(colon + 1)) };
+  return { path: path.slice(0, colon), verb: safely(() => decodeURIComponent(path.slice(colon + 1))) ?? path.slice(colon + 1) };
+}
+
+function safely(decode: () => string): string | undefined {
+  try {
+    return decode();
+  } catch {
+    return undefined;
+  }
 }
 
 function splitVerb(body: string, source: string): { body: string; verb: string | undefined } {

@@ -56,6 +56,11 @@ describe('path templates of google.api.http rules', () => {
     expect(vars('/v1/things/{id}', '/v1/things/..')).toBeUndefined();
   });
 
+  it('does not match malformed percent-encoding (a 404, not a crash)', () => {
+    expect(vars('/v1/things/{id}', '/v1/things/%E0%A4%A')).toBeUndefined();
+    expect(vars('/v1/{name=projects/*/things/*}', '/v1/projects/p/things/%zz')).toBeUndefined();
+  });
+
   it('ranks templates by their literal segments', () => {
     expect(parsePathTemplate('/v1/{name=projects/*/locations/*/models/*}/operations').literals).toBe(5);
     expect(parsePathTemplate('/v1/{name=operations/**}').literals).toBe(2);
