@@ -3,7 +3,10 @@
  * (compiled dist/shared + dist/functions/<fn> and every root dependency) beside the new one
  * (terraform/scripts/bundle-functions.ts: one esbuild file and only the packages it requires).
  *
- *   node --conditions=source --import tsx local/bench/bundle-figures.ts [--runs 7]
+ *   node --conditions=source --import tsx local/bench/bundle-figures.ts [--runs 7] [--before-ref <commit>]
+ *
+ * --before-ref takes the "before" code from a commit (74e39b4: the last one with the old bundler
+ * and before the labeling wiring split); without it both sides build the work tree's code.
  *
  * Size = bytes of code shipped + bytes installed by `npm ci` of what package.json lists,
  * summed over the lock's closure from this repo's own node_modules (the same versions; packages
@@ -59,18 +62,34 @@ function installedBytes(lock: PackageLock, dependencies: Record<string, string>)
 }
 
 /** The old layout: every shared/ module and the function's folder compiled one file per module. */
-function buildBefore(root: PackageJson, fn: FunctionSpec): Layout {
+/**
+ * shared/ and functions/ as of a git commit (read with `git archive`, nothing checked out), so
+ * "before" can be the code as it was before the bundler change; the work tree when no ref.
+ */
+function sourceTree(ref: string | undefined): string {
+  if (!ref) return REPO;
+  const dir = join(OUT, `src-${ref}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const tar = spawnSync('git', ['archive', '--format=tar', ref, 'shared', 'functions'], { cwd: REPO, maxBuffer: 1 << 28 });
+  if (tar.status !== 0) throw new Error(`git archive ${ref}: ${tar.stderr}`);
+  const untar = spawnSync('tar', ['-x', '-C', dir], { input: tar.stdout });
+  if (untar.status !== 0) throw new Error(`tar: ${untar.stderr}`);
+  return dir;
+}
+
+function buildBefore(root: PackageJson, fn: FunctionSpec, src: string): Layout {
   const dir = join(OUT, 'before', fn.name);
   rmSync(dir, { recursive: true, force: true });
   const sources = (folder: string): string[] =>
-    readdirSync(join(REPO, folder), { recursive: true, encoding: 'utf8' })
+    readdirSync(join(src, folder), { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-      .map((f) => join(REPO, folder, f));
+      .map((f) => join(src, folder, f));
   // the same per-file CommonJS tsc emits (tsconfig.build.json), without the type check
   buildSync({
-    absWorkingDir: REPO,
+    absWorkingDir: src,
     entryPoints: [...sources('shared'), ...sources(join('functions', fn.source))],
-    outbase: REPO,
+    outbase: src,
     outdir: join(dir, 'dist'),
     bundle: false,
     platform: 'node',
@@ -120,14 +139,16 @@ function table(rows: string[][]): string {
 }
 
 function main(argv: string[]): number {
-  const { values } = parseArgs({ args: argv, options: { runs: { type: 'string', default: '7' } } });
+  const { values } = parseArgs({ args: argv, options: { runs: { type: 'string', default: '7' }, 'before-ref': { type: 'string' } } });
   const runs = Math.max(1, Number(values.runs));
   const { root, lock } = readRepoManifests(REPO);
   mkdirSync(OUT, { recursive: true });
+  const beforeRef = values['before-ref'];
+  const src = sourceTree(beforeRef);
   const rows = [['function', 'code before', 'code after', 'node_modules before', 'node_modules after', 'total before', 'total after', 'load before', 'load after', 'require before', 'require after']];
   const results: Record<string, unknown>[] = [];
   for (const fn of TOPOLOGY.functions) {
-    const before = buildBefore(root, fn);
+    const before = buildBefore(root, fn, src);
     const after = buildAfter(root, lock, fn);
     const depsBefore = installedBytes(lock, before.dependencies);
     const depsAfter = installedBytes(lock, after.dependencies);
@@ -165,8 +186,8 @@ function main(argv: string[]): number {
       `${r.requireMsAfter.toFixed(0)} ms`,
     ]);
   }
-  process.stdout.write(`${table(rows)}\n\nnode_modules: bytes npm ci installs (packages); load: median wall time of ${runs} fresh \`node -e "require(entry)"\` on ${process.version}; require: the require() alone, timed inside that process\n`);
-  writeFileSync(join(OUT, 'figures.json'), JSON.stringify({ runs, node: process.version, results }, null, 2) + '\n');
+  process.stdout.write(`${table(rows)}\n\nnode_modules: bytes npm ci installs (packages); load: median wall time of ${runs} fresh \`node -e "require(entry)"\` on ${process.version}; require: the require() alone, timed inside that process\nbefore: the code of ${beforeRef ?? 'the work tree'} in the old layout; after: the work tree bundled\n`);
+  writeFileSync(join(OUT, 'figures.json'), JSON.stringify({ runs, beforeRef, node: process.version, results }, null, 2) + '\n');
   return 0;
 }
 
