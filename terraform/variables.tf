@@ -150,7 +150,7 @@ variable "models_noncurrent_versions_kept" {
 }
 
 variable "function_bundles_dir" {
-  description = "Folder holding one built bundle per function (<dir>/<function>/package.json + dist/); see terraform/scripts/bundle-functions.ts."
+  description = "Folder holding one built bundle per function (<dir>/<function>/index.js + package.json + package-lock.json), built by `npm run bundle:functions` (terraform/scripts/bundle-functions.ts)."
   type        = string
   default     = null
 }
