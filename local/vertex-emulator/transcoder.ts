@@ -79,8 +79,9 @@ export function requestJson(route: HttpRoute, parts: HttpRequestParts): Record<s
   } else if (route.body) {
     const parsed = parseJsonBody(parts.body);
     if (route.body === '*') {
-      if (!isObject(parsed)) throw invalidArgument(`Invalid JSON payload received. Expected an object for ${type.name}, got ${kindOf(parsed)}.`);
-      json = parsed;
+      // An empty body is an empty message (POST ...:cancel, ...:wait without one).
+      if (parsed !== undefined && !isObject(parsed)) throw invalidArgument(`Invalid JSON payload received. Expected an object for ${type.name}, got ${kindOf(parsed)}.`);
+      json = parsed ?? {};
     } else if (parsed !== undefined) {
       setPath(json, type, route.body.split('.'), parsed);
     }

@@ -115,6 +115,12 @@ describe('HTTP/JSON -> request message', () => {
     expect(back.instances.slice(1)).toEqual([{ numberValue: 3 }, { stringValue: 'x' }, { nullValue: 'NULL_VALUE' }, { listValue: { values: [{ boolValue: true }] } }]);
   });
 
+  it('takes an empty body as an empty message (POST ...:cancel, ...:wait)', () => {
+    const { rpc, message } = decode('POST', `/v1/${LOC}/endpoints/1/operations/2:cancel`);
+    expect(rpc).toBe('/google.longrunning.Operations/CancelOperation');
+    expect(message).toEqual({ name: `${LOC}/endpoints/1/operations/2` });
+  });
+
   it('binds the raw body to a google.api.HttpBody field (rawPredict)', () => {
     const { r, vars, query } = route('POST', `/v1/${LOC}/endpoints/7:rawPredict`);
     const json = requestJson(r, { vars, query, body: Buffer.from('{"instances":[]}'), contentType: 'application/json' });
