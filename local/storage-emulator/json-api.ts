@@ -296,6 +296,8 @@ async function resumeUpload(ctx: ApiContext, call: Call): Promise<void> {
   const session = await ctx.uploads.get(id);
   const outcome = await ctx.uploads.put(session, parseUploadRange(call.req.headers['content-range']), requestBody(call.req));
   if (outcome.kind === 'incomplete') {
+    // Cloud Storage's reason phrase; Range is absent until some bytes are held
+    call.res.statusMessage = 'Resume Incomplete';
     return sendEmpty(call.res, 308, outcome.received > 0 ? { range: `bytes=0-${outcome.received - 1}` } : {});
   }
   try {
