@@ -14,6 +14,8 @@ export interface GcloudTarget {
   storage?: string;
   /** base URL of the Vertex AI emulator's REST side, e.g. http://127.0.0.1:8081/ */
   aiplatform?: string;
+  /** base URL of the Pub/Sub emulator (it answers REST too), e.g. http://127.0.0.1:8085/ */
+  pubsub?: string;
 }
 
 export interface GcloudResult {
@@ -52,6 +54,7 @@ export class GcloudCli {
     };
     if (this.target.storage) env.CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE = withSlash(this.target.storage);
     if (this.target.aiplatform) env.CLOUDSDK_API_ENDPOINT_OVERRIDES_AIPLATFORM = withSlash(this.target.aiplatform);
+    if (this.target.pubsub) env.CLOUDSDK_API_ENDPOINT_OVERRIDES_PUBSUB = withSlash(this.target.pubsub);
     return env;
   }
 
