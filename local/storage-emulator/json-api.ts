@@ -10,6 +10,7 @@ import { hashFile } from './file-hashes';
 import { GcsError, badRequest } from './gcs-error';
 import { bodyToFile, readJson, requestBody, sendEmpty, sendJson } from './http-io';
 import { listObjects } from './list-objects';
+import { applyFields, parseFields, type FieldMask } from './partial-response';
 import { readMultipartRelated } from './multipart-related';
 import { WRITABLE_FIELDS, type ObjectRecord, type WritableMetadata } from './object-record';
 import { bucketResource, etag, objectResource } from './object-resource';
@@ -32,6 +33,8 @@ interface Call {
   req: IncomingMessage;
   res: ServerResponse;
   query: URLSearchParams;
+  /** the `fields` projection asked for, applied to every 200 answer */
+  fields?: FieldMask;
   /** scheme://host the client used, for links and the resumable session URI */
   base: string;
 }
@@ -47,7 +50,12 @@ export function createApiHandler(ctx: ApiContext): (req: IncomingMessage, res: S
     const call: Call = { req, res, query: url.searchParams, base: `http://${req.headers.host ?? 'localhost'}` };
     const started = Date.now();
     res.on('finish', () => ctx.logger.debug('request', { method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started }));
-    route(ctx, call, url.pathname).catch((err: unknown) => {
+    const routed = (async () => {
+      const fields = call.query.get('fields');
+      if (fields) call.fields = parseFields(fields);
+      await route(ctx, call, url.pathname);
+    })();
+    routed.catch((err: unknown) => {
       req.resume();
       if (err instanceof GcsError) {
         if (err.status === 304) return sendEmpty(res, 304);
@@ -96,24 +104,24 @@ async function route(ctx: ApiContext, call: Call, pathname: string): Promise<voi
     if (method === 'POST') {
       const body = await readJson(call.req);
       const name = z.object({ name: z.string() }).parse(body).name;
-      return sendJson(call.res, 200, bucketResource(await ctx.store.createBucket(name, body), call.base));
+      return reply(call, bucketResource(await ctx.store.createBucket(name, body), call.base));
     }
   }
   if (bucket && rest.length === 3 && rest[2] === 'storageLayout' && method === 'GET') {
     // gcloud storage rm -r asks whether the bucket has a hierarchical namespace (folders)
     const b = await ctx.store.getBucket(bucket);
-    return sendJson(call.res, 200, { kind: 'storage#storageLayout', bucket, location: b.location, locationType: 'region', hierarchicalNamespace: { enabled: false } });
+    return reply(call, { kind: 'storage#storageLayout', bucket, location: b.location, locationType: 'region', hierarchicalNamespace: { enabled: false } });
   }
   if (bucket && rest.length === 3 && rest[2] === 'managedFolders' && method === 'GET') {
     // gcloud storage rm -r gs://BUCKET lists managed folders (an IAM feature, none here) first
     await ctx.store.getBucket(bucket);
-    return sendJson(call.res, 200, { kind: 'storage#managedFolders', items: [] });
+    return reply(call, { kind: 'storage#managedFolders', items: [] });
   }
   if (bucket && rest.length === 2) {
-    if (method === 'GET') return sendJson(call.res, 200, bucketResource(await ctx.store.getBucket(bucket), call.base));
+    if (method === 'GET') return reply(call, bucketResource(await ctx.store.getBucket(bucket), call.base));
     if (method === 'PATCH' || method === 'PUT') {
       const body = bucketPatchSchema.parse(await readJson(call.req));
-      return sendJson(call.res, 200, bucketResource(await ctx.store.patchBucket(bucket, body), call.base));
+      return reply(call, bucketResource(await ctx.store.patchBucket(bucket, body), call.base));
     }
     if (method === 'DELETE') {
       await ctx.store.deleteBucket(bucket);
@@ -152,6 +160,11 @@ const bucketPatchSchema = z.object({
   storageClass: z.string().optional(),
 });
 
+/** a 200 with a JSON body, cut down to the `fields` the caller asked for */
+function reply(call: Call, body: unknown): void {
+  sendJson(call.res, 200, call.fields ? applyFields(body, call.fields) : body);
+}
+
 function findAction(tail: string[], actions: string[]): number {
   for (let i = tail.length - 1; i >= 1; i--) if (actions.includes(tail[i]!)) return i;
   return -1;
@@ -163,7 +176,7 @@ async function listBuckets(ctx: ApiContext, call: Call): Promise<void> {
   for (const name of await ctx.store.bucketNames()) {
     if (name.startsWith(prefix)) items.push(bucketResource(await ctx.store.getBucket(name), call.base));
   }
-  sendJson(call.res, 200, { kind: 'storage#buckets', items });
+  reply(call, { kind: 'storage#buckets', items });
 }
 
 async function listObjectsCall(ctx: ApiContext, call: Call, bucket: string): Promise<void> {
@@ -181,7 +194,7 @@ async function listObjectsCall(ctx: ApiContext, call: Call, bucket: string): Pro
     includeTrailingDelimiter: q.get('includeTrailingDelimiter') === 'true',
   });
   const items = page.names.map((n) => ctx.store.get(bucket, n)).filter((r): r is ObjectRecord => !!r).map((r) => objectResource(r, call.base));
-  sendJson(call.res, 200, {
+  reply(call, {
     kind: 'storage#objects',
     ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
     ...(page.prefixes.length ? { prefixes: page.prefixes } : {}),
@@ -192,7 +205,7 @@ async function listObjectsCall(ctx: ApiContext, call: Call, bucket: string): Pro
 async function getObject(ctx: ApiContext, call: Call, bucket: string, name: string): Promise<void> {
   const r = await ctx.store.require(bucket, name, call.query.get('generation'));
   checkPreconditions(preconditionsFrom(call.query), r, 'read');
-  sendJson(call.res, 200, objectResource(r, call.base));
+  reply(call, objectResource(r, call.base));
 }
 
 async function download(ctx: ApiContext, call: Call, bucket: string, name: string): Promise<void> {
@@ -240,7 +253,7 @@ async function sendStream(source: NodeJS.ReadableStream, res: ServerResponse): P
 async function patchObject(ctx: ApiContext, call: Call, bucket: string, name: string): Promise<void> {
   const body = await readJson(call.req);
   const r = await ctx.store.patch(bucket, name, writableFrom(body), preconditionsFrom(call.query));
-  sendJson(call.res, 200, objectResource(r, call.base));
+  reply(call, objectResource(r, call.base));
 }
 
 /** the client-settable fields of an object resource in a request body */
@@ -285,7 +298,7 @@ async function upload(ctx: ApiContext, call: Call, bucket: string): Promise<void
     }
     if (!name) throw badRequest('Required object name is missing.');
     const record = await ctx.store.commit(bucket, name, { file: staged, ...(await hashFile(staged)) }, metadata, pre);
-    sendJson(call.res, 200, objectResource(record, call.base));
+    reply(call, objectResource(record, call.base));
   } finally {
     await rm(staged, { force: true });
   }
@@ -308,7 +321,7 @@ async function resumeUpload(ctx: ApiContext, call: Call): Promise<void> {
       session.metadata,
       session.preconditions,
     );
-    sendJson(call.res, 200, objectResource(record, call.base));
+    reply(call, objectResource(record, call.base));
   } finally {
     await ctx.uploads.discard(session.id);
   }
@@ -331,8 +344,8 @@ async function copy(ctx: ApiContext, call: Call, bucket: string, source: string,
     const meta: WritableMetadata = { ...pickMeta(src), ...override };
     const record = await ctx.store.commit(destBucket, destName, { file: staged, size: src.size, md5Hash: src.md5Hash, crc32c: src.crc32c }, meta, preconditionsFrom(call.query));
     const resource = objectResource(record, call.base);
-    if (!rewrite) return sendJson(call.res, 200, resource);
-    sendJson(call.res, 200, { kind: 'storage#rewriteResponse', totalBytesRewritten: String(record.size), objectSize: String(record.size), done: true, resource });
+    if (!rewrite) return reply(call, resource);
+    reply(call, { kind: 'storage#rewriteResponse', totalBytesRewritten: String(record.size), objectSize: String(record.size), done: true, resource });
   } finally {
     await rm(staged, { force: true });
   }
@@ -370,7 +383,7 @@ async function compose(ctx: ApiContext, call: Call, bucket: string, destName: st
     const meta = writableFrom(body.destination ?? {});
     const components = sources.reduce((n, r) => n + (r.componentCount ?? 1), 0);
     const record = await ctx.store.commit(bucket, destName, { file: staged, ...(await hashFile(staged)) }, meta, preconditionsFrom(call.query), { componentCount: components });
-    sendJson(call.res, 200, objectResource(record, call.base));
+    reply(call, objectResource(record, call.base));
   } finally {
     await rm(staged, { force: true });
   }
@@ -378,10 +391,10 @@ async function compose(ctx: ApiContext, call: Call, bucket: string, destName: st
 
 async function admin(ctx: ApiContext, call: Call, method: string, seg: string[]): Promise<void> {
   if (seg[0] === 'notifications' && seg.length === 1) {
-    if (method === 'GET') return sendJson(call.res, 200, { items: ctx.notifications.all() });
+    if (method === 'GET') return reply(call, { items: ctx.notifications.all() });
     if (method === 'POST') {
       const body = (await readJson(call.req)) as NotificationInput;
-      return sendJson(call.res, 200, await ctx.notifications.add(body));
+      return reply(call, await ctx.notifications.add(body));
     }
   }
   if (seg[0] === 'notifications' && seg.length === 2 && method === 'DELETE') {
@@ -391,11 +404,11 @@ async function admin(ctx: ApiContext, call: Call, method: string, seg: string[])
   if (seg[0] === 'delivery' && method === 'PUT') {
     const body = z.object({ duplicates: z.number().int().min(1).optional(), shuffle: z.boolean().optional() }).parse(await readJson(call.req));
     ctx.setDelivery(body);
-    return sendJson(call.res, 200, body);
+    return reply(call, body);
   }
   if (seg[0] === 'idle' && method === 'GET') {
     await ctx.idle();
-    return sendJson(call.res, 200, { idle: true });
+    return reply(call, { idle: true });
   }
   throw new GcsError(404, `Not found: ${method} /emulator/${seg.join('/')}`, 'notFound');
 }

@@ -82,6 +82,12 @@ describe('storage emulator with the real @google-cloud/storage client', () => {
     expect(pages).toEqual([names.slice(0, 2), names.slice(2, 4), names.slice(4)]);
     const [allAtOnce] = await bucket.getFiles({ prefix: 'list/', versions: false });
     expect(allAtOnce.map((f) => f.name)).toEqual(names);
+    // with `fields` the client hands back the items as the server cut them down
+    const [projected] = await bucket.getFiles({ prefix: 'list/sub/', fields: 'items(name,size)', autoPaginate: false });
+    expect(projected).toEqual([
+      { name: 'list/sub/c.txt', size: '14' },
+      { name: 'list/sub/d.txt', size: '14' },
+    ]);
   });
 
   it('gives every write a new, larger generation and enforces generation preconditions with 412', async () => {
