@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from '@google-cloud/pubsub';
 import { z } from 'zod';
+import { pubsubPublisher } from '#shared/adapters/pubsub-publisher';
+import { pubsubModelEvents } from '#shared/deployment/adapters/pubsub-model-events';
 import { MESSAGE_CONTRACTS } from '#shared/messages/contract';
 import { writeStackFile } from '#local/stack/stack-file';
 import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
@@ -142,4 +144,31 @@ it('prints exactly the ERROR results of job J while it runs, once each, and stop
     const problems = [schema.problem(m.body), contract.body.safeParse(m.body).error, contract.attributes.safeParse(m.attributes).error].filter(Boolean).map((p) => (p instanceof z.ZodError ? z.prettifyError(p) : p));
     expect({ message: m, problems }).toEqual({ message: m, problems: [] });
   }
+});
+
+it('follows model-events as text lines: --status is the state, SIGTERM stops it, --keep keeps a named subscription that a second run reuses', async () => {
+  const [topic] = await h.pubsub.createTopic('model-events');
+  const run = await startSubscribe(['--topic', 'model-events', '--model', 'mnist', '--status', 'failed', '--subscription', 'watch-failures', '--keep']);
+  expect(run.out.stderr).toMatch(/as watch-failures, filter: attributes\.model = "mnist" AND attributes\.state = "FAILED"/);
+  const events = pubsubModelEvents(pubsubPublisher(h.pubsub), topic.name);
+  const at = '2026-12-01T10:00:00.000Z';
+  const failed = { model: 'mnist', version: 'v1', from: 'VALIDATING', state: 'FAILED', at, reason: 'saved_model.pb is missing' } as const;
+  await events.publish(failed);
+  await events.publish(failed); // a second copy of the same event
+  await events.publish({ model: 'mnist', version: 'v2', from: 'DEPLOYING', state: 'DEPLOYED', at, trafficPercent: 100 });
+  await events.publish({ ...failed, model: 'other' });
+  await h.waitFor('the failure to be printed', () => run.out.stdout.includes('FAILED'), 20_000);
+  await new Promise((r) => setTimeout(r, 1500)); // the copy and the other events, had they been printed
+  run.child.kill('SIGTERM');
+  expect(await run.exited).toBe(0);
+  expect(run.out.stdout).toBe(`${at} mnist/v1 VALIDATING -> FAILED (saved_model.pb is missing)\n`);
+  expect(run.out.stderr).toMatch(/kept subscription watch-failures/);
+  expect(await h.pubsub.subscription('watch-failures').exists()).toEqual([true]);
+
+  const again = await startSubscribe(['--topic', 'model-events', '--subscription', 'watch-failures']);
+  expect(again.out.stderr).toMatch(/as watch-failures \(existing\)/);
+  again.child.kill('SIGINT');
+  expect(await again.exited).toBe(0);
+  expect(again.out.stderr).toMatch(/kept subscription watch-failures/);
+  await h.pubsub.subscription('watch-failures').delete();
 });
