@@ -26,8 +26,8 @@ export function main(argv: string[]): Promise<number> {
   const program = addTargetOptions(
     new Command('dropship subscribe')
       .description(
-        'stream messages from the results (or model-events) topic as a subscriber sees them, filtered on their attributes, until Ctrl-C.\n' +
-          'Creates a subscription with the filter (server-side on Google Cloud; on the local stack, whose emulator ignores filters, the\n' +
+        'stream messages from the results (or model-events) topic as a subscriber sees them, filtered on their attributes, until Ctrl-C. ' +
+          'Creates a subscription with the filter (server-side on Google Cloud; on the local stack, whose emulator ignores filters, the ' +
           'same filter is applied here), drops redelivered copies (by resultId), acknowledges, and deletes the subscription it created when it stops.',
       )
       .addOption(new Option('--topic <topic>', 'which topic').choices(Object.keys(SUBSCRIBE_TOPICS)).default('results'))
