@@ -4,6 +4,7 @@
  * timestamped copy). See docs/benchmarks.md.
  *
  *   node --conditions=source --import tsx local/bench/main.ts [--only deploy,calls,labeling,ort] [--vit-images 128] [--endpoint-threads N] [--digits 300]
+ *   npm run bench -- --only folder-copy [--folder-images 10000]   (not in the default run: about 6 min, a stack of its own)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -14,12 +15,14 @@ import { BenchStack } from './harness/bench-stack';
 import { procStatusKb, sampleRss } from './harness/function-child';
 import { dropModel } from './drop-model';
 import { emulatorVsOrtFigure } from './emulator-vs-ort-figure';
+import { folderCopyFigures } from './folder-copy';
 import { predictCallsFigure } from './predict-calls';
 import { pipelineThroughputFigures } from './pipeline-throughput';
 import { formatTable, machine, writeRun, type Figure } from './report';
 
-const PARTS = ['ort', 'deploy', 'calls', 'labeling'] as const;
+const PARTS = ['ort', 'deploy', 'calls', 'labeling', 'folder-copy'] as const;
 type Part = (typeof PARTS)[number];
+const DEFAULT_PARTS: Part[] = ['ort', 'deploy', 'calls', 'labeling'];
 const DEMO_MODEL_DIR = resolve(__dirname, '..', 'demo-model', 'mnist-vit');
 /** docs/deployment.md: measured before this bench, emulator operations taking 0.5 s */
 const DEPLOY_BASELINE_S = 7.0;
@@ -34,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
       only: { type: 'string' },
       'vit-images': { type: 'string', default: '128' },
       digits: { type: 'string', default: '300' },
+      'folder-images': { type: 'string', default: '10000' },
       'keep-data': { type: 'boolean', default: false },
       // On Google Cloud the endpoint has machines of its own; here it shares two cores with
       // the emulators and functions. By default it gets all cores but one, both when asked
@@ -42,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
       'endpoint-threads': { type: 'string', default: String(Math.max(1, availableParallelism() - 1)) },
     },
   });
-  const only = new Set((values.only ?? PARTS.join(',')).split(',').map((s) => s.trim()) as Part[]);
+  const only = new Set((values.only ?? DEFAULT_PARTS.join(',')).split(',').map((s) => s.trim()) as Part[]);
   for (const p of only) if (!PARTS.includes(p)) throw new Error(`--only takes ${PARTS.join(',')}, got ${p}`);
   const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
   const started = Date.now();
@@ -98,6 +102,17 @@ async function main(argv: string[]): Promise<number> {
       await stack.stop();
       if (!values['keep-data']) rmSync(dataDir, { recursive: true, force: true });
       else say(`stack data and logs kept in ${dataDir}`);
+    }
+  }
+
+  // The real `dropship up` in a child process, alone: the other parts' stack is stopped by now.
+  if (only.has('folder-copy')) {
+    const dir = mkdtempSync(join(tmpdir(), 'dropship-bench-folder-'));
+    try {
+      figures.push(...(await folderCopyFigures({ images: Number(values['folder-images']), dir, say })));
+    } finally {
+      if (!values['keep-data']) rmSync(dir, { recursive: true, force: true });
+      else say(`folder-copy data and logs kept in ${dir}`);
     }
   }
 
