@@ -76,3 +76,19 @@ resource "google_firestore_field" "versions_operation_kind" {
   }
   depends_on = [google_firestore_field.versions_state]
 }
+
+# The rollout's canary analysis (shared/deployment/adapters/firestore-results-reader.ts):
+# collectionGroup('results').where('deployedModelId', '==', id).where('createdAt', '>=', since)
+resource "google_firestore_index" "results_by_deployed_model" {
+  database    = google_firestore_database.default.name
+  collection  = "results"
+  query_scope = "COLLECTION_GROUP"
+  fields {
+    field_path = "deployedModelId"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "createdAt"
+    order      = "ASCENDING"
+  }
+}

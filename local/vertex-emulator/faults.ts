@@ -18,6 +18,17 @@ export interface VertexFaults {
   operationDelayMs?: Partial<Record<OperationKind, number>>;
   /** operations of a kind finish with this error message (code INTERNAL) until the entry is removed */
   operationFailures?: Partial<Record<OperationKind, string>>;
+  /**
+   * per deployed model id (a bad canary): its predict calls take `latencyFactor` times as long,
+   * and `errorRate` (0..1) of them fail with INTERNAL naming the deployed model, as a failing
+   * container's 500 would
+   */
+  deployedModels?: Record<string, DeployedModelFaults>;
+}
+
+export interface DeployedModelFaults {
+  latencyFactor?: number;
+  errorRate?: number;
 }
 
 export const RATE_EXCEEDED = 'Rate of traffic exceeds capacity. Ramp your traffic up more slowly.';
@@ -60,6 +71,17 @@ export class FaultInjector {
   operationFailure(kind: OperationKind): string | undefined {
     return this.faults.operationFailures?.[kind];
   }
+
+  /** Runs one deployed model's prediction with its injected faults (startedAt: when the call arrived). */
+  async deployed<T>(deployedModelId: string, startedAt: number, run: () => Promise<T>): Promise<T> {
+    const f = this.faults.deployedModels?.[deployedModelId];
+    if (f?.errorRate && this.random() < f.errorRate) {
+      throw new ApiError(status.INTERNAL, `Deployed model ${deployedModelId} failed to serve the prediction (injected by the Vertex AI emulator).`);
+    }
+    const out = await run();
+    if (f?.latencyFactor && f.latencyFactor > 1) await new Promise((r) => setTimeout(r, (Date.now() - startedAt) * (f.latencyFactor! - 1)));
+    return out;
+  }
 }
 
 const OPERATION_KINDS = ['uploadModel', 'deleteModel', 'createEndpoint', 'deleteEndpoint', 'deployModel', 'undeployModel', 'mutateDeployedModel', 'updateEndpoint'] as const;
@@ -72,6 +94,7 @@ const faultsSchema = z.strictObject({
   managementLatencyMs: z.number().min(0).optional(),
   operationDelayMs: perKind(z.number().min(0)).optional(),
   operationFailures: perKind(z.string().min(1)).optional(),
+  deployedModels: z.record(z.string().min(1), z.strictObject({ latencyFactor: z.number().min(1).max(1000).optional(), errorRate: z.number().min(0).max(1).optional() })).optional(),
 });
 
 /** Faults as they arrive over HTTP, checked before they replace the current ones. */

@@ -32,6 +32,7 @@ export function checkPayloadSize(bytes: number): void {
  * container does, and run the whole batch in one call to the model server.
  */
 export async function predict(ctx: EmulatorContext, endpoint: string, instances: Json[], random: () => number = Math.random): Promise<PredictOutcome> {
+  const startedAt = Date.now();
   await ctx.faults.apply('predict');
   const n = parseEndpointName(endpoint);
   const e = ctx.store.state.endpoints[endpointPath(n, n.endpointId)];
@@ -51,7 +52,7 @@ export async function predict(ctx: EmulatorContext, endpoint: string, instances:
   if (!deployed || !server) throw new ApiError(status.UNAVAILABLE, `The model server of deployed model ${id} is not running; see the emulator's log for why it did not load.`);
   let results;
   try {
-    results = await server.classify(images);
+    results = await ctx.faults.deployed(id, startedAt, () => server.classify(images));
   } catch (err) {
     if (err instanceof ImageDecodeError) throw invalidArgument(`instances[${err.index}]: ${err.message}`);
     throw err;

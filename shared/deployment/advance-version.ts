@@ -6,6 +6,8 @@ import { retrying, type DeploymentContext } from './context';
 import { ensureEndpoint } from './ensure-endpoint';
 import { fail, recordChange } from './record-change';
 import { retireIdleVersions } from './retire-versions';
+import { beginRollout } from './canary-rollout';
+import { isServing } from './core/state-machine';
 import { syncTraffic } from './traffic-sync';
 
 export interface AdvanceOptions {
@@ -73,7 +75,7 @@ export async function advanceVersion(ctx: DeploymentContext, start: VersionRecor
       if ('error' in status) return fail(ctx, rec, holder, `DeployModel failed: ${status.error}`);
       return finishDeploy(ctx, rec, holder, status.result.deployedModelId);
     }
-    if (rec.state === 'DEPLOYED' && rec.operation?.kind === 'undeploy') {
+    if ((isServing(rec.state) || rec.state === 'ROLLED_BACK') && rec.operation?.kind === 'undeploy') {
       const op = rec.operation;
       const status = await retrying(ctx, 'vertex.checkUndeploy', () => ctx.vertex.checkUndeploy(op.name));
       if (!status.done) return rec;
@@ -81,6 +83,8 @@ export async function advanceVersion(ctx: DeploymentContext, start: VersionRecor
         ctx.log.error('UndeployModel failed; the version stays deployed without traffic', { model: rec.model, version: rec.version, error: status.error });
         return recordChange(ctx, rec, holder, { patch: { operation: null, error: `UndeployModel failed: ${status.error}` } });
       }
+      // a canary the rollout analysis rolled back is ROLLED_BACK already: only the operation ends
+      if (rec.state === 'ROLLED_BACK') return recordChange(ctx, rec, holder, { patch: { operation: null, trafficPercent: 0 } });
       const to = rec.retireAs ?? 'SUPERSEDED';
       return recordChange(ctx, rec, holder, { to, reason: to === 'SUPERSEDED' ? 'a newer version took its traffic' : 'rolled back away from it', patch: { operation: null, trafficPercent: 0 } });
     }
@@ -165,6 +169,7 @@ async function finishDeploy(ctx: DeploymentContext, rec: VersionRecord, holder: 
     reason: `serving ${view.byVersion[rec.version] ?? 0}% of traffic`,
     patch: { trafficPercent: view.byVersion[rec.version] ?? 0 },
   });
+  rec = await beginRollout(ctx, rec, holder);
   await retireIdleVersions(ctx, rec.model, rec.endpoint!, rec.deployPurpose === 'rollback' ? 'UNDEPLOYED' : 'SUPERSEDED');
   return rec;
 }

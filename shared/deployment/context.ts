@@ -1,6 +1,6 @@
 import type { Logger } from '#shared/logging/logger';
 import { DEFAULT_BACKOFF, withRetry, type BackoffPolicy } from './core/retry-policy';
-import type { ArtifactStore, Clock, ModelEventsPublisher, VersionStore, VertexDeployer } from './ports';
+import type { ArtifactStore, Clock, EndpointPredictor, ModelEventsPublisher, ResultsReader, VersionStore, VertexDeployer } from './ports';
 
 /** Everything a deployment use case needs, injected: real adapters in functions, fakes in unit tests. */
 export interface DeploymentContext {
@@ -15,6 +15,10 @@ export interface DeploymentContext {
   /** how long a worker owns a version it works on before others may take over */
   leaseMs: number;
   backoff?: BackoffPolicy;
+  /** the golden gate's predict calls; without it a canary with a golden set cannot be gated */
+  predictor?: EndpointPredictor;
+  /** the live analysis' results; without it a canary's analysis waits */
+  results?: ResultsReader;
 }
 
 /** Runs a call to Vertex AI or Firestore with bounded, jittered retries of transient errors. */

@@ -4,7 +4,7 @@
  */
 import type { ServingContainer } from './core/container-image';
 import type { DeploySpec } from './core/deploy-spec';
-import type { ModelRecord, VersionRecord } from './core/records';
+import type { ModelRecord, RolloutDecision, VersionRecord } from './core/records';
 import type { VersionState } from './core/state-machine';
 import type { TrafficSplit } from './core/traffic';
 
@@ -121,6 +121,25 @@ export interface VertexDeployer {
   checkUndeploy(operation: string): Promise<OperationStatus<null>>;
 }
 
+/** Predict through an endpoint: the split picks the deployed model, the answer names it. */
+export interface EndpointPredictor {
+  predict(endpoint: string, instances: readonly Buffer[]): Promise<{ labels: string[]; deployedModelId: string }>;
+}
+
+/** One labeling result as the canary analysis reads it (jobs/{job}/results/{id}). */
+export interface ResultSample {
+  deployedModelId: string;
+  status: 'OK' | 'ERROR';
+  label: string | null;
+  confidence: number | null;
+  latencyMs: number | null;
+}
+
+export interface ResultsReader {
+  /** results attributed to `deployedModelId`, recorded at or after `since`, at most `limit` */
+  resultsOf(deployedModelId: string, since: Date, limit: number): Promise<ResultSample[]>;
+}
+
 export interface ModelEvent {
   model: string;
   version: string;
@@ -133,6 +152,8 @@ export interface ModelEvent {
   endpoint?: string;
   deployedModelId?: string;
   trafficPercent?: number;
+  /** a rollout decision (promote / rollback / hold) with the numbers it was made on */
+  rollout?: RolloutDecision;
 }
 
 export interface ModelEventsPublisher {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PermanentError } from '#shared/errors';
 import { promoteSplit } from './core/traffic';
+import { isServing } from './core/state-machine';
 import { retrying, type DeploymentContext } from './context';
 import { retireIdleVersions } from './retire-versions';
 import { syncTraffic } from './traffic-sync';
@@ -22,7 +23,8 @@ export interface TrafficChangeResult {
 export async function promote(ctx: DeploymentContext, model: string, version: string, opts: { waitMs?: number } = {}): Promise<TrafficChangeResult> {
   const rec = await ctx.store.get(model, version);
   if (!rec) throw new PermanentError(`${model}/${version} does not exist`, 'NOT_FOUND');
-  if (rec.state !== 'DEPLOYED' || !rec.deployedModelId || !rec.endpoint) {
+  // a canary under analysis may be promoted by hand: the next reconciler tick sees its 100% and ends the analysis
+  if (!isServing(rec.state) || !rec.deployedModelId || !rec.endpoint) {
     throw new PermanentError(`${model}/${version} is ${rec.state}; only a DEPLOYED version can be promoted`, 'FAILED_PRECONDITION');
   }
   const before = (await ctx.store.getModel(model))?.traffic;

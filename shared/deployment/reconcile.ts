@@ -6,6 +6,7 @@ import { isTransientError } from './core/retry-policy';
 import { isInProgress } from './core/state-machine';
 import type { DeploymentContext } from './context';
 import { advanceVersion } from './advance-version';
+import { stepRollout } from './canary-rollout';
 import { fail } from './record-change';
 import { LeaseLostError } from './ports';
 
@@ -77,6 +78,8 @@ async function step(ctx: DeploymentContext, rec: VersionRecord, holder: string, 
   }
   // PENDING / VALIDATING and REGISTERING before its upload started belong to model-drop,
   // whose event redelivery resumes them; everything with an operation is ours.
+  // a canary being judged: golden gate, live analysis, decision (canary-rollout.ts)
+  if (rec.state === 'CANARY_ANALYSIS' && !rec.operation) return stepRollout(ctx, rec, holder);
   if (!rec.operation && rec.state !== 'DEPLOYING') return rec;
   return advanceVersion(ctx, rec, holder, { waitForUploadMs: 0, pollIntervalMs: 0 });
 }

@@ -28,6 +28,8 @@ export async function recordChange(ctx: DeploymentContext, rec: VersionRecord, h
           ...(next.endpoint ? { endpoint: next.endpoint } : {}),
           ...(next.deployedModelId ? { deployedModelId: next.deployedModelId } : {}),
           ...(next.trafficPercent !== undefined ? { trafficPercent: next.trafficPercent } : {}),
+          // the transition a rollout decision made carries its numbers
+          ...(rec.state === 'CANARY_ANALYSIS' && next.rollout?.decision ? { rollout: next.rollout.decision } : {}),
         }),
       );
     } catch (err) {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { retrying, type DeploymentContext } from './context';
 import { recordChange } from './record-change';
 import { readTraffic } from './traffic-sync';
+import { isServing } from './core/state-machine';
 
 /**
  * Starts UndeployModel for every deployed version of `model` that no longer gets traffic.
@@ -12,7 +13,7 @@ export async function retireIdleVersions(ctx: DeploymentContext, model: string, 
   const view = await readTraffic(ctx, model, endpoint);
   const onEndpoint = new Set(view.endpoint.deployedModels.map((d) => d.id));
   const idle = view.versions.filter(
-    (v) => v.state === 'DEPLOYED' && v.deployedModelId && onEndpoint.has(v.deployedModelId) && !view.endpoint.trafficSplit[v.deployedModelId] && !v.operation,
+    (v) => isServing(v.state) && v.deployedModelId && onEndpoint.has(v.deployedModelId) && !view.endpoint.trafficSplit[v.deployedModelId] && !v.operation,
   );
   const retired: string[] = [];
   for (const v of idle) {

@@ -3,6 +3,7 @@ import { PermanentError } from '#shared/errors';
 import { NEW_DEPLOYMENT, nonZero, rollbackPlan } from './core/traffic';
 import { retrying, type DeploymentContext } from './context';
 import { startDeploy } from './advance-version';
+import { isServing } from './core/state-machine';
 import type { TrafficChangeResult } from './promote';
 import { retireIdleVersions } from './retire-versions';
 import { readTraffic, syncTraffic } from './traffic-sync';
@@ -22,7 +23,7 @@ export async function rollback(ctx: DeploymentContext, model: string, version?: 
   const view = await readTraffic(ctx, model, modelRec.endpoint);
   const onEndpoint = new Set(view.endpoint.deployedModels.map((d) => d.id));
   const deployedIdByVersion = Object.fromEntries(
-    view.versions.filter((v) => v.state === 'DEPLOYED' && v.deployedModelId && onEndpoint.has(v.deployedModelId)).map((v) => [v.version, v.deployedModelId!]),
+    view.versions.filter((v) => isServing(v.state) && v.deployedModelId && onEndpoint.has(v.deployedModelId)).map((v) => [v.version, v.deployedModelId!]),
   );
   const plan = rollbackPlan(target, deployedIdByVersion);
   const before = view.byVersion;
@@ -41,7 +42,7 @@ export async function rollback(ctx: DeploymentContext, model: string, version?: 
   }
   const missing = plan.missing[0]!;
   const rec = await ctx.store.get(model, missing.version);
-  if (!rec || !rec.vertexModelVersionId || !['SUPERSEDED', 'UNDEPLOYED'].includes(rec.state)) {
+  if (!rec || !rec.vertexModelVersionId || !['SUPERSEDED', 'UNDEPLOYED', 'ROLLED_BACK'].includes(rec.state)) {
     throw new PermanentError(`${model}/${missing.version} is ${rec?.state ?? 'unknown'}: only a version that was deployed before can be rolled back to`, 'FAILED_PRECONDITION');
   }
   const holder = `rollback:${randomUUID()}`;

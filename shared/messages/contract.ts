@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ModelEvent } from '#shared/deployment/ports';
+import { CHECKS } from '#shared/deployment/core/canary-decision';
 import { VERSION_STATES } from '#shared/deployment/core/state-machine';
 import type { LabelResult } from '#shared/labeling/result';
 
@@ -56,6 +57,49 @@ export const jobCompletedMessageSchema = z
 /** One schema per topic: a topic carries one Pub/Sub schema, so results and job-completed share one. */
 export const predictionResultsMessageSchema = z.discriminatedUnion('type', [resultMessageSchema, jobCompletedMessageSchema]);
 
+const num = z.number().nullable();
+const checkSchema = z
+  .strictObject({
+    metric: z.enum(CHECKS).describe('the check'),
+    outcome: z.enum(['pass', 'fail', 'insufficient']).describe('pass, fail, or insufficient (too little data for this check)'),
+    canary: num.describe('the canary\'s figure (rate, ms, mean); null when not per arm'),
+    stable: num.describe('stable\'s figure'),
+    value: num.describe('the compared quantity: difference, ratio or distance'),
+    threshold: z.number().describe('the policy\'s limit for value'),
+    pValue: z.number().optional().describe('the test\'s p-value, for errorRate and labelShift'),
+    test: text.describe('the test, in words'),
+  })
+  .describe('One canary check');
+const rolloutDecisionSchema = z
+  .strictObject({
+    outcome: z.enum(['promote', 'rollback', 'hold-passed', 'hold-failed']).describe('what the rollout does'),
+    stage: z.enum(['golden', 'analysis']).describe('golden (the golden-set gate) or analysis (live results)'),
+    failed: text.describe('the failed checks, comma-separated; empty when it passed'),
+    summary: text.describe('the decision and its numbers in one line'),
+    at: text.describe('when it was decided (RFC 3339)'),
+    golden: z
+      .strictObject({
+        images: z.number().int().describe('golden images'),
+        canaryAccuracy: z.number().describe('the canary\'s accuracy on them'),
+        stableAccuracy: num.describe('stable\'s, on the images it answered'),
+        calls: z.number().int().describe('predict calls the gate sent'),
+      })
+      .optional()
+      .describe('the golden gate\'s figures'),
+    analysis: z
+      .strictObject({
+        canaryResults: z.number().int().describe('canary results in the window'),
+        stableResults: z.number().int().describe('stable results in the window'),
+        minutes: z.number().describe('minutes of analysis'),
+        checks: z
+          .strictObject({ errorRate: checkSchema.optional(), latencyP95: checkSchema.optional(), confidence: checkSchema.optional(), labelShift: checkSchema.optional() })
+          .describe('each check\'s figures'),
+      })
+      .optional()
+      .describe('the live analysis\' figures'),
+  })
+  .describe('A rollout decision with the numbers it was made on');
+
 export const modelEventMessageSchema = z
   .strictObject({
     model: text.describe('the model (the first folder under the models bucket)'),
@@ -63,12 +107,13 @@ export const modelEventMessageSchema = z
     from: z.enum(VERSION_STATES).nullable().describe('the state before; null for the first'),
     state: z.enum(VERSION_STATES).describe('the state now'),
     at: text.describe('when it changed (RFC 3339)'),
-    reason: text.optional().describe('why, for FAILED, SUPERSEDED and UNDEPLOYED'),
+    reason: text.optional().describe('why, for FAILED, SUPERSEDED, UNDEPLOYED and rollout decisions'),
     vertexModel: text.optional().describe('the Vertex AI model resource'),
     vertexModelVersionId: text.optional().describe('the Vertex AI model version'),
     endpoint: text.optional().describe('the Vertex AI endpoint resource'),
     deployedModelId: text.optional().describe('the deployed model on the endpoint'),
     trafficPercent: z.number().int().optional().describe('the share of the endpoint\'s traffic this version takes, 0..100'),
+    rollout: rolloutDecisionSchema.optional().describe('the rollout decision this change carries out (from CANARY_ANALYSIS), with its numbers'),
   })
   .describe('A model version changed state');
 

@@ -1,4 +1,4 @@
-import { EndpointServiceClient, ModelServiceClient } from '@google-cloud/aiplatform';
+import { EndpointServiceClient, ModelServiceClient, PredictionServiceClient } from '@google-cloud/aiplatform';
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
@@ -8,10 +8,12 @@ import type { GoogleConfig } from '#shared/config/google-config';
 import type { Logger } from '#shared/logging/logger';
 import type { DeploymentContext } from '../context';
 import { systemClock } from '../ports';
+import { firestoreResultsReader } from './firestore-results-reader';
 import { firestoreVersionStore } from './firestore-version-store';
 import { gcsArtifactStore } from './gcs-artifact-store';
 import { pubsubModelEvents } from './pubsub-model-events';
 import { vertexDeployer } from './vertex-deployer';
+import { vertexEndpointPredictor } from './vertex-endpoint-predictor';
 
 export interface DeploymentClientsConfig extends GoogleConfig {
   MODEL_EVENTS_TOPIC: string;
@@ -30,17 +32,21 @@ export function createDeploymentContext(cfg: DeploymentClientsConfig, log: Logge
   const clientOptions = vertexClientOptions(cfg);
   const models = new ModelServiceClient(clientOptions);
   const endpoints = new EndpointServiceClient(clientOptions);
+  // the rollout's golden gate predicts through the endpoint; created lazily by grpc on first use
+  const prediction = new PredictionServiceClient(clientOptions);
   return {
     store: firestoreVersionStore(firestore),
     artifacts: gcsArtifactStore(storage),
     vertex: vertexDeployer({ project: projectId, location: cfg.VERTEX_LOCATION, models, endpoints }),
+    predictor: vertexEndpointPredictor(prediction),
+    results: firestoreResultsReader(firestore),
     events: pubsubModelEvents(pubsubPublisher(pubsub), cfg.MODEL_EVENTS_TOPIC),
     clock: systemClock,
     log,
     location: cfg.VERTEX_LOCATION,
     leaseMs: cfg.LEASE_SECONDS * 1000,
     async close() {
-      await Promise.allSettled([firestore.terminate(), pubsub.close(), models.close(), endpoints.close()]);
+      await Promise.allSettled([firestore.terminate(), pubsub.close(), models.close(), endpoints.close(), prediction.close()]);
     },
   };
 }

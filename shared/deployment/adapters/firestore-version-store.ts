@@ -1,6 +1,6 @@
 import type { DocumentReference, Firestore, Transaction } from '@google-cloud/firestore';
 import type { ModelRecord, VersionRecord } from '../core/records';
-import { IN_PROGRESS, initialHistory, isInProgress, transition } from '../core/state-machine';
+import { initialHistory, isInProgress, RECONCILED, transition } from '../core/state-machine';
 import { LeaseLostError, type ClaimOutcome, type VersionChange, type VersionStore } from '../ports';
 
 /**
@@ -99,7 +99,7 @@ export function firestoreVersionStore(db: Firestore): VersionStore {
 
     async listActive() {
       const [busy, undeploying] = await Promise.all([
-        db.collectionGroup('versions').where('state', 'in', [...IN_PROGRESS]).get(),
+        db.collectionGroup('versions').where('state', 'in', [...RECONCILED]).get(),
         db.collectionGroup('versions').where('operation.kind', '==', 'undeploy').get(),
       ]);
       const seen = new Map<string, VersionRecord>();

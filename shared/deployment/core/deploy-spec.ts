@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkMachine } from './machine-rules';
+import { rolloutPolicySchema } from './rollout-policy';
 
 /**
  * deploy.json: how a version is served. Every field is optional; defaults are Vertex AI's
@@ -46,10 +47,15 @@ export const deploySpecSchema = z
      * model on CPU replicas is often fastest at small batches: see docs/labeling.md.
      */
     maxInstancesPerCall: z.number().int().min(1).max(1000).optional(),
+    /** a canary's golden-set gate and live analysis, and what happens after (rollout-policy.ts) */
+    rollout: rolloutPolicySchema.optional(),
   })
   .superRefine((spec, ctx) => {
     if (spec.maxReplicaCount !== undefined && spec.maxReplicaCount < spec.minReplicaCount) {
       ctx.addIssue({ code: 'custom', path: ['maxReplicaCount'], message: `maxReplicaCount (${spec.maxReplicaCount}) is below minReplicaCount (${spec.minReplicaCount})` });
+    }
+    if (spec.rollout && spec.traffic.kind !== 'canary') {
+      ctx.addIssue({ code: 'custom', path: ['rollout'], message: "a rollout policy judges a canary: set traffic to 'canary:<percent>'" });
     }
     if (spec.acceleratorCount !== undefined && spec.acceleratorType === undefined) {
       ctx.addIssue({ code: 'custom', path: ['acceleratorCount'], message: 'acceleratorCount needs acceleratorType' });

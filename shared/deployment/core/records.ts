@@ -1,4 +1,31 @@
+import type { CheckFigures, CheckName } from './canary-decision';
 import type { HistoryEntry, VersionState } from './state-machine';
+
+/** The numbers a rollout decision was made on: in the version's history, on model-events, in `dropship status`. */
+export interface RolloutDecision {
+  outcome: 'promote' | 'rollback' | 'hold-passed' | 'hold-failed';
+  /** which stage decided: the golden gate or the live analysis */
+  stage: 'golden' | 'analysis';
+  /** the failed checks (goldenAccuracy, or the analysis' errorRate / latencyP95 / confidence / labelShift), comma-separated; empty when it passed */
+  failed: string;
+  summary: string;
+  at: string;
+  golden?: { images: number; canaryAccuracy: number; stableAccuracy: number | null; calls: number };
+  analysis?: { canaryResults: number; stableResults: number; minutes: number; checks: Partial<Record<CheckName, CheckFigures>> };
+}
+
+/** A canary's rollout (deploy.json `rollout`), while CANARY_ANALYSIS and after. */
+export interface RolloutState {
+  phase: 'golden' | 'analysis' | 'decided';
+  startedAt: string;
+  /** version -> deployedModelId of the versions serving beside the canary when it began */
+  stable: Record<string, string>;
+  golden?: RolloutDecision['golden'] & { pass: boolean; reason: string };
+  analysisStartedAt?: string;
+  /** the last tick's figures, for `dropship status` */
+  live?: { at: string; verdict: 'wait' | 'pass' | 'fail'; waitingFor?: string; summary: string; canaryResults: number; stableResults: number; checks: Partial<Record<CheckName, CheckFigures>> };
+  decision?: RolloutDecision;
+}
 
 /** A Vertex long-running operation we started and someone polls later, by name. */
 export interface PendingOperation {
@@ -25,6 +52,8 @@ export interface VersionRecord {
   deployPurpose?: 'release' | 'rollback';
   /** the state a deployed version ends in once its pending undeploy finishes */
   retireAs?: 'SUPERSEDED' | 'UNDEPLOYED';
+  /** the canary's golden gate and live analysis (deploy.json rollout) */
+  rollout?: RolloutState;
   /** deploy.json as parsed (defaults applied) */
   spec?: Record<string, unknown>;
   containerImageUri?: string;

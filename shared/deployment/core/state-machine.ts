@@ -3,9 +3,11 @@
  * `transition`, which refuses moves the diagram does not allow and appends to the history.
  *
  *   PENDING -> VALIDATING -> REGISTERING -> DEPLOYING -> DEPLOYED -> SUPERSEDED | UNDEPLOYED
- *   (any state before DEPLOYED) -> FAILED;  SUPERSEDED | UNDEPLOYED -> DEPLOYING (rollback)
+ *   (any state before DEPLOYED) -> FAILED;  SUPERSEDED | UNDEPLOYED | ROLLED_BACK -> DEPLOYING (rollback)
+ *   DEPLOYED -> CANARY_ANALYSIS (a canary with a rollout policy) -> DEPLOYED (promoted) | ROLLED_BACK
+ *   (the analysis took its traffic away) | SUPERSEDED | UNDEPLOYED (a person moved traffic)
  */
-export const VERSION_STATES = ['PENDING', 'VALIDATING', 'REGISTERING', 'DEPLOYING', 'DEPLOYED', 'FAILED', 'SUPERSEDED', 'UNDEPLOYED'] as const;
+export const VERSION_STATES = ['PENDING', 'VALIDATING', 'REGISTERING', 'DEPLOYING', 'DEPLOYED', 'FAILED', 'SUPERSEDED', 'UNDEPLOYED', 'CANARY_ANALYSIS', 'ROLLED_BACK'] as const;
 export type VersionState = (typeof VERSION_STATES)[number];
 
 export const ALLOWED: Readonly<Record<VersionState, readonly VersionState[]>> = {
@@ -13,10 +15,12 @@ export const ALLOWED: Readonly<Record<VersionState, readonly VersionState[]>> = 
   VALIDATING: ['REGISTERING', 'FAILED'],
   REGISTERING: ['DEPLOYING', 'FAILED'],
   DEPLOYING: ['DEPLOYED', 'FAILED'],
-  DEPLOYED: ['SUPERSEDED', 'UNDEPLOYED'],
+  DEPLOYED: ['SUPERSEDED', 'UNDEPLOYED', 'CANARY_ANALYSIS'],
   FAILED: [],
   SUPERSEDED: ['DEPLOYING'],
   UNDEPLOYED: ['DEPLOYING'],
+  CANARY_ANALYSIS: ['DEPLOYED', 'ROLLED_BACK', 'SUPERSEDED', 'UNDEPLOYED'],
+  ROLLED_BACK: ['DEPLOYING'],
 };
 
 /** States a version waits in while work (ours or Vertex's) is under way. */
@@ -63,3 +67,13 @@ export function initialHistory(at: Date): HistoryEntry[] {
 export function isInProgress(state: VersionState): boolean {
   return IN_PROGRESS.includes(state);
 }
+
+/** States in which a version is on its endpoint and may take traffic (a canary under analysis serves its share). */
+export const SERVING: readonly VersionState[] = ['DEPLOYED', 'CANARY_ANALYSIS'];
+
+export function isServing(state: VersionState): boolean {
+  return SERVING.includes(state);
+}
+
+/** What the reconciler looks at every tick: work in progress, and canaries being judged. */
+export const RECONCILED: readonly VersionState[] = [...IN_PROGRESS, 'CANARY_ANALYSIS'];

@@ -17,6 +17,7 @@ const reconcilerBusy = query('versions', { group: true, where: op('state', 'IN')
 const reconcilerUndeploying = query('versions', { group: true, where: eq('operation.kind', 'undeploy') });
 const deployedVersionsOfOneModel = query('versions', { where: eq('state', 'DEPLOYED') });
 const resultsByStatus = query('results', { where: eq('status', 'OK') });
+const canaryAnalysisResults = query('results', { group: true, where: and(eq('deployedModelId'), op('createdAt', 'GREATER_THAN_OR_EQUAL')) });
 
 const NONE: DeclaredIndexes = { overrides: [], composites: [] };
 
@@ -33,6 +34,7 @@ describe('terraform declares the indexes the deployed queries need', () => {
     ['the reconciler: collectionGroup(versions) where operation.kind == undeploy', reconcilerUndeploying],
     ["predict-worker: a model's DEPLOYED versions (collection scope)", deployedVersionsOfOneModel],
     ["the CLI's results counts by status", resultsByStatus],
+    ["the canary analysis: collectionGroup(results) where deployedModelId == and createdAt >=", canaryAnalysisResults],
     ['a plain collection read (status, results)', query('results')],
   ])('%s is served', (_, q) => {
     expect(checkQuery(q, declared).problems).toEqual([]);

