@@ -97,6 +97,20 @@ export async function startDeploymentStack(opts: { lroDelayMs?: number } = {}) {
     startTicking(ms = 400) {
       ticker ??= setInterval(() => void ticks.publishMessage({ json: { at: new Date().toISOString() } }).catch(() => undefined), ms);
     },
+    /** one tick, as the scheduler sends it */
+    async tick() {
+      await ticks.publishMessage({ json: { at: new Date().toISOString() } });
+    },
+    /** waits for a CANARY_ANALYSIS version's rollout to reach one of `phases` */
+    async waitForPhase(model: string, version: string, phases: string[], timeoutMs = 60_000): Promise<VersionRecord> {
+      let last: VersionRecord | undefined;
+      await waitFor(async () => {
+        last = await stack.version(model, version);
+        return !!last?.rollout && phases.includes(last.rollout.phase);
+      }, timeoutMs);
+      if (!last?.rollout || !phases.includes(last.rollout.phase)) throw new Error(`${model}/${version} rollout is ${last?.rollout?.phase ?? 'absent'} (${last?.state}), expected ${phases.join('|')}: ${JSON.stringify(last?.history)}`);
+      return last;
+    },
     stopTicking() {
       if (ticker) clearInterval(ticker);
       ticker = undefined;
@@ -174,7 +188,7 @@ export function shuffled<T>(items: T[]): T[] {
 }
 
 /** Waits until `cond` holds or the time is up (messages arrive a little after the state they report). */
-export async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while (!(await cond()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 }
