@@ -4,11 +4,13 @@ import { daysUntilImageEnds, prebuiltImageAvailableUntil } from '#shared/deploym
 import type { ModelRecord, VersionRecord } from '#shared/deployment/core/records';
 import { CommandFailed, UsageError } from './cli-errors';
 import { MODEL_NAME } from './check-model-folder';
+import { rolloutLines } from './rollout-figures';
 import { runCommand } from './run-command';
 import { addTargetOptions, resolveTarget, type TargetFlags } from './target';
 
 interface StatusFlags extends TargetFlags {
   json?: boolean;
+  watch?: boolean | string;
 }
 
 export interface ModelStatus {
@@ -24,11 +26,18 @@ export function main(argv: string[]): Promise<number> {
     new Command('dropship status')
       .description('the deployment state of every model, or of one, with its versions and traffic')
       .argument('[model]', 'one model')
-      .option('--json', 'print JSON on stdout'),
+      .option('--json', 'print JSON on stdout')
+      .option('--watch [seconds]', 'print again every few seconds (default 2) while a version is in progress or in CANARY_ANALYSIS; exits once none is'),
   ).action(async (model: string | undefined, flags: StatusFlags) => {
     if (model !== undefined && !MODEL_NAME.test(model)) throw new UsageError(`'${model}' is not a model name`);
     const target = await resolveTarget(flags);
     try {
+      if (flags.watch !== undefined && flags.watch !== false) {
+        const seconds = flags.watch === true ? 2 : Number(flags.watch);
+        if (!(seconds > 0)) throw new UsageError(`--watch takes seconds > 0, got '${String(flags.watch)}'`);
+        await watchStatus(target.firestore(), model, seconds, !!flags.json);
+        return;
+      }
       const models = await readStatus(target.firestore(), model);
       if (model && models.length === 0) throw new CommandFailed(`no model ${model}: nothing was deployed under that name`);
       process.stdout.write(flags.json ? JSON.stringify(model ? models[0] : models, null, 2) + '\n' : renderStatus(models));
@@ -66,6 +75,21 @@ export async function readStatus(firestore: Firestore, only?: string): Promise<M
   return out;
 }
 
+/** Versions `--watch` waits on: work under way, or a canary being judged. */
+const FOLLOWED = new Set(['PENDING', 'VALIDATING', 'REGISTERING', 'DEPLOYING', 'CANARY_ANALYSIS']);
+
+async function watchStatus(firestore: Firestore, model: string | undefined, seconds: number, json: boolean): Promise<void> {
+  const tty = process.stdout.isTTY && !json;
+  for (;;) {
+    const models = await readStatus(firestore, model);
+    const text = json ? JSON.stringify(model ? models[0] : models) + '\n' : renderStatus(models);
+    // a terminal shows the latest picture in place; a pipe gets each one after the other
+    process.stdout.write(tty ? `\x1b[H\x1b[2J${new Date().toISOString()}\n${text}` : text);
+    if (!models.some((m) => m.versions.some((v) => FOLLOWED.has(v.state)))) return;
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+  }
+}
+
 export function renderStatus(models: ModelStatus[]): string {
   if (models.length === 0) return 'no models yet: deploy one with `dropship deploy DIR --model M --version V --wait`\n';
   const lines: string[] = [];
@@ -75,6 +99,7 @@ export function renderStatus(models: ModelStatus[]): string {
       const traffic = m.traffic[v.version] ?? v.trafficPercent;
       const extra = v.state === 'FAILED' ? `  ${v.error ?? ''}` : v.deployedModelId ? `  deployed model ${v.deployedModelId}` : '';
       lines.push(`  ${v.version.padEnd(12)} ${v.state.padEnd(11)} ${traffic !== undefined ? `${traffic}%`.padStart(4) : '   -'}  ${v.traffic}  ${v.updatedAt}${extra}`);
+      for (const l of rolloutLines(v)) lines.push(`      ${l}`);
     }
   }
   return lines.join('\n') + '\n';

@@ -1,3 +1,4 @@
+import { readStatus, renderStatus } from '#local/cli/status';
 import { reconcile } from '#shared/deployment/reconcile';
 import type { VersionRecord } from '#shared/deployment/core/records';
 import { demoModelFiles, startDeploymentStack, waitFor, type DeploymentStack } from './deployment-stack';
@@ -123,6 +124,12 @@ describe('safe rollouts: golden gate and canary analysis', () => {
     expect(waiting.rollout!.live!.waitingFor).toMatch(/canary has \d+ of 100 results/);
     expect(waiting.rollout!.decision).toBeUndefined();
     expect(analysing.rollout!.golden).toMatchObject({ pass: true });
+    // dropship status shows the live figures
+    const shown = renderStatus(await readStatus(stack.firestore, MODEL));
+    expect(shown).toMatch(/v5 +CANARY_ANALYSIS +30%/);
+    expect(shown).toMatch(/analysis: \d+ canary \/ \d+ stable results; waiting: canary has \d+ of 100 results/);
+    expect(shown).toMatch(/golden gate passed: canary \d+\/30/);
+    expect(shown).toMatch(/error rate +canary 0 +stable 0/);
 
     // Act: enough traffic with the scheduler stopped, then duplicate ticks all at once
     stack.stopTicking();
@@ -159,5 +166,6 @@ describe('safe rollouts: golden gate and canary analysis', () => {
     const decided = stack.modelEvents.filter((e) => e.version === 'v5' && e.from === 'CANARY_ANALYSIS');
     expect(decided).toHaveLength(1);
     expect(decided[0]).toMatchObject({ state: 'DEPLOYED', trafficPercent: 100, rollout: { outcome: 'promote' } });
+    expect(renderStatus(await readStatus(stack.firestore, MODEL))).toMatch(/decision: promote \(analysis\) at /);
   }, 120_000);
 });
