@@ -20,9 +20,9 @@ interface Candidate {
 }
 
 /** paths looked at (stat) at once; then the loop gets a turn */
-const LOOK_BATCH = 64;
-/** files hashed and registered at once */
-const FINALIZE_CONCURRENCY = 8;
+const LOOK_BATCH = 256;
+/** files hashed and registered at once: each takes several file-system round trips, and on an event loop busy with the functions every round trip waits a whole loop turn, so throughput needs many in flight */
+const FINALIZE_CONCURRENCY = 64;
 
 /**
  * Files people copy into a bucket folder become objects. The rule for a file being copied in:
