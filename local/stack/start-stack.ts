@@ -92,6 +92,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     const firestore = (firestoreR as PromiseFulfilledResult<PersistentFirestore>).value;
     const storageEmu = (storageR as PromiseFulfilledResult<StorageEmulator>).value;
     const vertex = (vertexR as PromiseFulfilledResult<VertexEmulator>).value;
+    vertex.setStorageUrl(storageEmu.url); // batch prediction output is uploaded, so it fires finalize events
 
     const { env, unknown } = functionEnv({
       project: LOCAL_PROJECT,

@@ -14,6 +14,7 @@ const FILES = [
   'google/cloud/aiplatform/v1/model_service.proto',
   'google/cloud/aiplatform/v1/endpoint_service.proto',
   'google/cloud/aiplatform/v1/prediction_service.proto',
+  'google/cloud/aiplatform/v1/job_service.proto',
   'google/longrunning/operations.proto',
 ];
 
@@ -31,6 +32,7 @@ export interface VertexProtos {
     ModelService: grpc.ServiceDefinition;
     EndpointService: grpc.ServiceDefinition;
     PredictionService: grpc.ServiceDefinition;
+    JobService: grpc.ServiceDefinition;
     Operations: grpc.ServiceDefinition;
   };
   /**
@@ -49,6 +51,7 @@ export const SERVED_SERVICES = [
   'google.cloud.aiplatform.v1.ModelService',
   'google.cloud.aiplatform.v1.EndpointService',
   'google.cloud.aiplatform.v1.PredictionService',
+  'google.cloud.aiplatform.v1.JobService',
   'google.longrunning.Operations',
 ];
 
@@ -84,6 +87,7 @@ export function loadVertexProtos(): VertexProtos {
       ModelService: v1.ModelService.service,
       EndpointService: v1.EndpointService.service,
       PredictionService: v1.PredictionService.service,
+      JobService: v1.JobService.service,
       Operations: pkg.google.longrunning.Operations.service,
     },
     root,

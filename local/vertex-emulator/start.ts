@@ -2,9 +2,12 @@ import type { Server as HttpServer } from 'node:http';
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { createLogger, type Logger } from '#shared/logging/logger';
 import { operationViewer, type EmulatorContext } from './context';
+import { objectWriter } from './batch-io';
+import { BatchJobStore } from './batch-job-store';
 import { endpointService } from './endpoint-service';
 import { FaultInjector, type VertexFaults } from './faults';
 import { collectRoutes, vertexOperationsRules } from './http-rules';
+import { jobService } from './job-service';
 import { modelService } from './model-service';
 import { OperationRunner } from './operations';
 import { operationsService } from './operations-service';
@@ -32,6 +35,10 @@ export interface VertexEmulatorOptions {
   intraOpNumThreads?: number;
   /** how deployed models are loaded; defaults to OnnxImageClassifier */
   loadModel?: ModelLoader;
+  /** the Storage emulator's URL, where batch prediction output is uploaded (else: written into gcsRoot) */
+  storageUrl?: string;
+  /** how long a batch prediction job stays QUEUED, then PENDING; default lroDelayMs */
+  batchStageDelayMs?: number;
   logger?: Logger;
 }
 
@@ -41,6 +48,8 @@ export interface VertexEmulator {
   /** host:port for VERTEX_API_ENDPOINT */
   endpoint: string;
   setFaults(f: VertexFaults): void;
+  /** where batch prediction output goes from now on (the Storage emulator may start after this one) */
+  setStorageUrl(url: string): void;
   stop(): Promise<void>;
 }
 
@@ -74,6 +83,13 @@ export async function startVertexEmulator(opts: VertexEmulatorOptions): Promise<
   const prediction = predictionService(ctx, protos.services.PredictionService);
   serve(prediction.definition, prediction.implementation);
   serve(protos.services.Operations, operationsService(ctx));
+  let storageUrl = opts.storageUrl;
+  const batch = jobService(ctx, new BatchJobStore(opts.dataDir), {
+    gcsRoot: opts.gcsRoot,
+    write: objectWriter(opts.gcsRoot, () => storageUrl),
+    stageDelayMs: opts.batchStageDelayMs ?? opts.lroDelayMs ?? 1000,
+  });
+  serve(protos.services.JobService, batch.implementation);
 
   await reloadDeployedModels(ctx);
   const grpcPort = await new Promise<number>((resolve, reject) => {
@@ -90,6 +106,7 @@ export async function startVertexEmulator(opts: VertexEmulatorOptions): Promise<
     throw err;
   }
   ops.resume();
+  batch.resume();
   log.info('vertex emulator listening', { grpcPort, restPort: rest?.port, dataDir: opts.dataDir });
 
   let stopping: Promise<void> | undefined;
@@ -98,9 +115,11 @@ export async function startVertexEmulator(opts: VertexEmulatorOptions): Promise<
     ...(rest ? { restPort: rest.port } : {}),
     endpoint: `127.0.0.1:${grpcPort}`,
     setFaults: (f) => faults.set(f),
+    setStorageUrl: (url) => (storageUrl = url),
     stop: () =>
       (stopping ??= (async () => {
         await ops.stop();
+        await batch.stop();
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => server.forceShutdown(), 2000);
           server.tryShutdown(() => {
