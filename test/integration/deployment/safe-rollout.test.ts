@@ -7,6 +7,11 @@ import { goldenTree, sendTraffic } from './rollout-traffic';
 const MODEL = 'rollout';
 /** small samples and no minimum time, so each scenario takes seconds; the decision rules are the product's */
 const ANALYSIS = { minResults: 100, minMinutes: 0, maxLabelShift: 0.3 };
+/**
+ * Every predict call takes 60 ms more, as a real model's would: the demo model answers in a few
+ * ms, and the calls' time in this one busy process would otherwise be mostly event-loop noise.
+ */
+const BASE = { predictLatencyMs: 60 };
 
 /**
  * Safe rollouts on the local stack: v1 stable, then canaries at 30% with a golden set and the
@@ -25,6 +30,7 @@ describe('safe rollouts: golden gate and canary analysis', () => {
     stack.startTicking(300);
     await stack.upload(MODEL, 'v1', demoModelFiles());
     v1 = await stack.waitForState(MODEL, 'v1', ['DEPLOYED']);
+    stack.vertexEmulator.setFaults(BASE);
   }, 120_000);
   afterAll(async () => {
     await stack?.stop();
@@ -54,6 +60,7 @@ describe('safe rollouts: golden gate and canary analysis', () => {
   async function expectRolledBack(version: string, failed: string) {
     const rec = await stack.waitForState(MODEL, version, ['ROLLED_BACK', 'DEPLOYED'], 60_000);
     expect(rec.state).toBe('ROLLED_BACK');
+    process.stdout.write(`[measure] ${version}: ${rec.history[rec.history.length - 1]!.reason}\n`);
     expect(rec.rollout?.decision).toMatchObject({ outcome: 'rollback' });
     expect(rec.rollout!.decision!.failed.split(',')).toContain(failed);
     const last = rec.history[rec.history.length - 1]!;
@@ -86,25 +93,25 @@ describe('safe rollouts: golden gate and canary analysis', () => {
 
   it('v3 made 3x slower passes the golden gate and is rolled back by the analysis on latencyP95', async () => {
     const v3 = await deployCanary('v3');
-    stack.vertexEmulator.setFaults({ deployedModels: { [v3.deployedModelId!]: { latencyFactor: 3 } } });
+    stack.vertexEmulator.setFaults({ ...BASE, deployedModels: { [v3.deployedModelId!]: { latencyFactor: 3 } } });
     await trafficUntilDecided('v3', 3);
     const rec = await expectRolledBack('v3', 'latencyP95');
     expect(rec.rollout!.golden).toMatchObject({ pass: true });
     expect(rec.rollout!.decision!.analysis!.checks.latencyP95!.value).toBeGreaterThan(1.5);
     expect(rec.rollout!.decision!.analysis!.canaryResults).toBeGreaterThanOrEqual(ANALYSIS.minResults);
-    stack.vertexEmulator.setFaults({});
+    stack.vertexEmulator.setFaults(BASE);
   }, 90_000);
 
   it('v4 failing 20% of its predicts is rolled back by the analysis on errorRate', async () => {
     const v4 = await deployCanary('v4');
-    stack.vertexEmulator.setFaults({ deployedModels: { [v4.deployedModelId!]: { errorRate: 0.2 } } });
+    stack.vertexEmulator.setFaults({ ...BASE, deployedModels: { [v4.deployedModelId!]: { errorRate: 0.2 } } });
     await trafficUntilDecided('v4', 4);
     const rec = await expectRolledBack('v4', 'errorRate');
     const check = rec.rollout!.decision!.analysis!.checks.errorRate!;
     expect(check.canary).toBeGreaterThan(0.1);
     expect(check.stable).toBe(0);
     expect(check.pValue).toBeLessThan(0.05);
-    stack.vertexEmulator.setFaults({});
+    stack.vertexEmulator.setFaults(BASE);
   }, 90_000);
 
   it('v5 identical to v1: no decision on too few results; then promoted automatically, exactly once under duplicate ticks', async () => {
@@ -152,6 +159,7 @@ describe('safe rollouts: golden gate and canary analysis', () => {
 
     // Assess: promoted once, with its numbers
     expect(promoted.state).toBe('DEPLOYED');
+    process.stdout.write(`[measure] v5: ${promoted.history[promoted.history.length - 1]!.reason}\n`);
     expect(promoted.rollout!.decision).toMatchObject({ outcome: 'promote', stage: 'analysis', failed: '' });
     expect(promoted.history.filter((h) => h.from === 'CANARY_ANALYSIS')).toHaveLength(1);
     expect(promoted.history[promoted.history.length - 1]!.reason).toMatch(/^canary analysis passed: \d+ canary \/ \d+ stable results/);
