@@ -16,5 +16,22 @@ describe('fault injection', () => {
     expect(() => parseFaults({ predictErrorRate: 1.5 })).toThrow(/predictErrorRate/);
     expect(() => parseFaults({ predictErorRate: 0.5 })).toThrow(/predictErorRate/);
     expect(() => parseFaults({ operationFailures: { deploy: 'x' } })).toThrow();
+    expect(parseFaults({ deployedModels: { '123': { latencyFactor: 3, errorRate: 0.2 } } })).toEqual({ deployedModels: { '123': { latencyFactor: 3, errorRate: 0.2 } } });
+    expect(() => parseFaults({ deployedModels: { '123': { latencyFactor: 0.5 } } })).toThrow(/latencyFactor/);
+    expect(() => parseFaults({ deployedModels: { '123': { slow: true } } })).toThrow();
+  });
+
+  it('one deployed model fails its share of predictions (INTERNAL, naming it) and takes latencyFactor times as long; others are untouched', async () => {
+    const draws = [0.1, 0.5];
+    const f = new FaultInjector({ deployedModels: { canary: { errorRate: 0.2, latencyFactor: 3 } } }, () => draws.shift()!);
+    const run = jest.fn(async () => 'answer');
+    await expect(f.deployed('canary', Date.now(), run)).rejects.toMatchObject({ code: status.INTERNAL, message: expect.stringMatching(/^Deployed model canary failed/) });
+    expect(run).not.toHaveBeenCalled();
+    // arrived 40 ms ago: 3x means 80 ms more
+    const started = Date.now() - 40;
+    await expect(f.deployed('canary', started, run)).resolves.toBe('answer');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(115);
+    await expect(f.deployed('stable', Date.now(), run)).resolves.toBe('answer');
+    expect(draws).toEqual([]); // the stable model drew nothing
   });
 });
