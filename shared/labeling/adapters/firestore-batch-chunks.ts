@@ -1,0 +1,38 @@
+import type { Firestore } from '@google-cloud/firestore';
+import type { BatchChunk, BatchChunkStore } from '../batch-ports';
+
+/**
+ * jobs/{job}/batches/{chunk}: one document per BatchPredictionJob chunk. A chunk's image list
+ * is kept on it (about 150 bytes an image, so chunks up to a few thousand images fit the
+ * 1 MiB document limit; BATCH_CHUNK_SIZE is checked against it).
+ */
+export function firestoreBatchChunks(db: Firestore): BatchChunkStore {
+  const ref = (job: string, chunk: number) => db.collection('jobs').doc(job).collection('batches').doc(String(chunk).padStart(5, '0'));
+  return {
+    async get(job, chunk) {
+      const snap = await ref(job, chunk).get();
+      return snap.exists ? (snap.data() as BatchChunk) : undefined;
+    },
+    async put(c) {
+      await ref(c.job, c.chunk).set(JSON.parse(JSON.stringify(c)) as BatchChunk);
+    },
+    async open() {
+      const snap = await db.collectionGroup('batches').where('state', 'in', ['PREPARED', 'SUBMITTED']).get();
+      return snap.docs.map((d) => d.data() as BatchChunk).sort((a, b) => a.job.localeCompare(b.job) || a.chunk - b.chunk);
+    },
+  };
+}
+
+/** models/{model}.vertexModel at the version of models/{model}/versions that is DEPLOYED (else the model's default version). */
+export function firestoreBatchModels(db: Firestore) {
+  return {
+    async vertexModelOf(model: string): Promise<string | undefined> {
+      const doc = db.collection('models').doc(model);
+      const vertexModel = (await doc.get()).get('vertexModel') as unknown;
+      if (typeof vertexModel !== 'string' || !vertexModel) return undefined;
+      const deployed = await doc.collection('versions').where('state', '==', 'DEPLOYED').get();
+      const version = deployed.docs.map((d) => d.get('vertexModelVersionId') as unknown).find((v): v is string => typeof v === 'string' && v.length > 0);
+      return version ? `${vertexModel}@${version}` : vertexModel;
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type { v1 } from '@google-cloud/aiplatform';
+import type { BatchJobs } from '../batch-ports';
+
+/** The label on every job dropship creates, naming its chunk (see chunkLabel). */
+export const CHUNK_LABEL = 'dropship-chunk';
+
+/** Vertex AI JobService with the official client: the BatchPredictionJob fields the batch route sets. */
+export function vertexBatchJobs(client: InstanceType<typeof v1.JobServiceClient>, parent: string): BatchJobs {
+  return {
+    async findByLabel(value) {
+      const [jobs] = await client.listBatchPredictionJobs({ parent, filter: `labels.${CHUNK_LABEL}="${value}"` }, { autoPaginate: false });
+      return jobs.find((j) => j.state !== 'JOB_STATE_FAILED' && j.state !== 'JOB_STATE_CANCELLED')?.name ?? undefined;
+    },
+    async create(req) {
+      const [job] = await client.createBatchPredictionJob({
+        parent,
+        batchPredictionJob: {
+          displayName: req.displayName,
+          model: req.model,
+          inputConfig: { instancesFormat: 'jsonl', gcsSource: { uris: [req.inputUri] } },
+          instanceConfig: { keyField: req.keyField },
+          outputConfig: { predictionsFormat: 'jsonl', gcsDestination: { outputUriPrefix: req.outputUriPrefix } },
+          dedicatedResources: { machineSpec: { machineType: 'n1-standard-4' }, startingReplicaCount: 1, maxReplicaCount: 4 },
+          manualBatchTuningParameters: { batchSize: req.batchSize },
+          labels: { [CHUNK_LABEL]: req.label },
+        },
+      });
+      return job.name!;
+    },
+    async get(name) {
+      const [job] = await client.getBatchPredictionJob({ name });
+      return {
+        state: String(job.state),
+        ...(job.error?.message ? { error: job.error.message } : {}),
+        ...(job.outputInfo?.gcsOutputDirectory ? { outputDirectory: job.outputInfo.gcsOutputDirectory } : {}),
+      };
+    },
+  };
+}

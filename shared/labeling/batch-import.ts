@@ -1,0 +1,112 @@
+import type { BatchChunk, BatchChunkStore, BatchFiles, BatchJobs, BatchModels } from './batch-ports';
+import { submitChunk } from './batch-submit';
+import { recordAndPublish, type RecordDeps } from './record-results';
+import { errorResult, okResult, type LabelResult } from './result';
+
+export interface BatchImportDeps extends RecordDeps {
+  chunks: BatchChunkStore;
+  jobs: BatchJobs;
+  files: BatchFiles;
+  models: BatchModels;
+  batchSize: number;
+  /** output lines recorded (and published) per step; the cursor is saved after each */
+  pageLines: number;
+}
+
+const FAILED = new Set(['JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_EXPIRED']);
+
+/**
+ * Follows every open chunk: a PREPARED one gets its BatchPredictionJob (submitChunk); a chunk whose BatchPredictionJob succeeded has its output read
+ * (predictions_*.jsonl, then errors_*.jsonl, each line `{"key", "prediction"}` or
+ * `{"key", "error": {code|status, message}}`) and turned into one result per image, OK or ERROR
+ * with Vertex AI's message; an image no line mentions gets an ERROR saying so; a job that
+ * failed or was cancelled gives every image of its chunk an ERROR with the job's error. Results
+ * go through recordAndPublish (the online route's exactly-once recording, progress roll-up and
+ * job-completed message), a page at a time with the cursor saved after each page, so a crash
+ * or timeout resumes after the last saved page and a redone page creates nothing twice.
+ */
+export async function followBatches(deps: BatchImportDeps): Promise<{ followed: number; submitted: number; imported: number; running: number }> {
+  const open = await deps.chunks.open();
+  let imported = 0;
+  let running = 0;
+  let submitted = 0;
+  for (const found of open) {
+    let chunk = found;
+    if (chunk.state === 'PREPARED') {
+      chunk = await submitChunk(chunk, deps);
+      submitted++;
+    }
+    const view = await deps.jobs.get(chunk.vertexJob!);
+    if (view.state === 'JOB_STATE_SUCCEEDED') {
+      await importOutput(chunk, view.outputDirectory!, deps);
+      imported++;
+    } else if (FAILED.has(view.state)) {
+      const why = `the Vertex AI batch prediction job ${chunk.vertexJob} ended ${view.state.replace('JOB_STATE_', '')}: ${view.error ?? 'no error given'}`;
+      await recordPages(deps, chunk, chunk.images.map((i) => errorResult(base(chunk, i), why, 'BATCH_JOB_FAILED', chunk.model)));
+      await deps.chunks.put({ ...chunk, state: 'IMPORTED' });
+      imported++;
+    } else {
+      running++;
+    }
+  }
+  return { followed: open.length, submitted, imported, running };
+}
+
+async function importOutput(chunk: BatchChunk, outputDir: string, deps: BatchImportDeps): Promise<void> {
+  const byId = new Map(chunk.images.map((i) => [i.id, i]));
+  const all = await deps.files.list(`${outputDir}/`);
+  const files = [...all.filter((u) => /\/predictions_\d+\.jsonl$/.test(u)), ...all.filter((u) => /\/errors_\d+\.jsonl$/.test(u))];
+  const seen = new Set<string>();
+  const cursor = chunk.cursor ?? { file: 0, line: 0 };
+  for (let f = 0; f < files.length; f++) {
+    const lines = (await deps.files.read(files[f]!)).toString('utf8').split('\n').filter((l) => l.trim());
+    const results: LabelResult[] = [];
+    for (const text of lines) {
+      const r = lineResult(chunk, text, byId);
+      if (!r || seen.has(r.id)) continue; // one result per image, whatever Vertex AI repeats
+      seen.add(r.id);
+      results.push(r);
+    }
+    if (f < cursor.file) continue; // done before a restart; its keys still count as seen
+    const from = f === cursor.file ? cursor.line : 0;
+    for (let at = from; at < results.length; at += deps.pageLines) {
+      await recordAndPublish(deps, chunk.job, results.slice(at, at + deps.pageLines));
+      chunk.cursor = { file: f, line: Math.min(at + deps.pageLines, results.length) };
+      await deps.chunks.put(chunk);
+    }
+  }
+  const missing = chunk.images.filter((i) => !seen.has(i.id));
+  await recordAndPublish(deps, chunk.job, missing.map((i) => errorResult(base(chunk, i), 'Vertex AI wrote no prediction and no error for this image', 'NO_BATCH_OUTPUT', chunk.model)));
+  await deps.chunks.put({ ...chunk, cursor: { file: files.length, line: 0 }, state: 'IMPORTED' });
+  deps.logger.info('batch prediction output imported', { job: chunk.job, chunk: chunk.chunk, files: files.length, images: chunk.images.length, missing: missing.length });
+}
+
+function lineResult(chunk: BatchChunk, text: string, byId: Map<string, BatchChunk['images'][number]>): LabelResult | undefined {
+  let line: { key?: unknown; prediction?: { label?: unknown; confidence?: unknown }; error?: { code?: unknown; status?: unknown; message?: unknown } };
+  try {
+    line = JSON.parse(text) as typeof line;
+  } catch {
+    return undefined; // not a line Vertex AI writes; the image gets NO_BATCH_OUTPUT if nothing else names it
+  }
+  const image = typeof line.key === 'string' ? byId.get(line.key) : undefined;
+  if (!image) return undefined;
+  if (line.prediction && typeof line.prediction.label === 'string') {
+    return okResult(base(chunk, image), {
+      label: line.prediction.label,
+      confidence: typeof line.prediction.confidence === 'number' ? line.prediction.confidence : null,
+      modelName: chunk.model,
+      model: chunk.vertexModel?.split('@')[0] ?? null,
+      modelVersionId: chunk.vertexModel?.split('@')[1] ?? null,
+      deployedModelId: null,
+      latencyMs: null,
+    });
+  }
+  const message = typeof line.error?.message === 'string' ? line.error.message : 'Vertex AI reported an error without a message';
+  return errorResult(base(chunk, image), message, 'BATCH_PREDICTION_ERROR', chunk.model);
+}
+
+const base = (chunk: BatchChunk, i: BatchChunk['images'][number]) => ({ id: i.id, job: chunk.job, imageUri: i.imageUri, generation: i.generation });
+
+async function recordPages(deps: BatchImportDeps, chunk: BatchChunk, results: LabelResult[]): Promise<void> {
+  for (let at = 0; at < results.length; at += deps.pageLines) await recordAndPublish(deps, chunk.job, results.slice(at, at + deps.pageLines));
+}

@@ -1,0 +1,177 @@
+import { Firestore } from '@google-cloud/firestore';
+import { Storage } from '@google-cloud/storage';
+import { JobServiceClient } from '@google-cloud/aiplatform';
+import { vertexClientOptions } from '#shared/adapters/vertex-client-options';
+import { silentLogger } from '#shared/logging/logger';
+import { firestoreBatchChunks, firestoreBatchModels } from '#shared/labeling/adapters/firestore-batch-chunks';
+import { firestoreLabelStore } from '#shared/labeling/adapters/firestore-label-store';
+import { gcsBatchFiles } from '#shared/labeling/adapters/gcs-batch-files';
+import { gcsObjectReader } from '#shared/labeling/adapters/gcs-object-reader';
+import { vertexBatchJobs } from '#shared/labeling/adapters/vertex-batch-jobs';
+import { followBatches, type BatchImportDeps } from '#shared/labeling/batch-import';
+import { prepareBatchJob, type BatchPrepareDeps } from '#shared/labeling/batch-submit';
+import type { JobDoc, Progress, ResultPublisher } from '#shared/labeling/ports';
+import { DEFAULT_PREPARE_LIMITS } from '#shared/labeling/prepare-image';
+import type { LabelResult } from '#shared/labeling/result';
+import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { requireEmulatorEnv } from '../../support/emulator-env';
+import { BatchHarness } from '../vertex-emulator/batch-harness';
+import { DEMO_MODEL_DIR, LOCATION, uploadModel } from '../vertex-emulator/harness';
+
+/** Every message a publisher sent, and a switch that makes it fail (an importer crashing mid-file). */
+class CapturingPublisher implements ResultPublisher {
+  readonly results: LabelResult[] = [];
+  readonly completed: Array<{ job: string; progress: Progress }> = [];
+  failAfter = Infinity;
+  async publishResult(r: LabelResult): Promise<void> {
+    if (this.results.length >= this.failAfter) throw new Error('publisher down (simulated crash)');
+    this.results.push(r);
+  }
+  async publishJobCompleted(job: JobDoc, progress: Progress): Promise<void> {
+    this.completed.push({ job: job.job, progress });
+  }
+}
+
+/**
+ * The batch route on the emulators (shared Firestore, in-process Storage and Vertex AI with the
+ * demo model): image-intake's half prepares images, records ERRORs for the unpreparable before
+ * any job exists and writes keyed jsonl chunks; the follower submits one BatchPredictionJob per
+ * chunk, follows it and imports its output into exactly one result per image, publishing each
+ * once and announcing the job once, under duplicate delivery and an importer crash mid-file.
+ */
+describe('labeling: the batch route (BatchPredictionJobs)', () => {
+  let h: BatchHarness;
+  let db: Firestore;
+  let storage: Storage;
+  let jobsClient: JobServiceClient;
+  const BUCKET = 'dropship-images';
+  const MODEL = 'mnist-vit';
+  const digits = heldOutDigits().filter((_, i) => i % 50 === 0); // 30 digits
+
+  beforeAll(async () => {
+    requireEmulatorEnv();
+    h = await BatchHarness.start();
+    db = new Firestore({ projectId: h.parent.split('/')[1] });
+    storage = new Storage({ projectId: 'demo', apiEndpoint: h.storage.url });
+    await h.createBucket(BUCKET);
+    jobsClient = new JobServiceClient(vertexClientOptions({ VERTEX_LOCATION: LOCATION, VERTEX_API_ENDPOINT: h.vertex.endpoint }));
+    const { model } = await uploadModel(h.clients, { parent: h.parent, artifactUri: DEMO_MODEL_DIR });
+    await db.doc(`models/${MODEL}`).set({ vertexModel: model });
+  });
+  afterAll(async () => {
+    await jobsClient?.close();
+    await db?.terminate();
+    await h?.close();
+  });
+
+  function deps(publisher: ResultPublisher, chunkSize: number): BatchPrepareDeps & BatchImportDeps {
+    return {
+      store: firestoreLabelStore(db),
+      publisher,
+      logger: silentLogger,
+      publishLeaseMs: 300,
+      rollupIntervalMs: 0,
+      reader: gcsObjectReader(storage),
+      chunks: firestoreBatchChunks(db),
+      files: gcsBatchFiles(storage),
+      jobs: vertexBatchJobs(jobsClient, h.parent),
+      models: firestoreBatchModels(db),
+      limits: DEFAULT_PREPARE_LIMITS,
+      chunkSize,
+      readConcurrency: 4,
+      batchSize: 8,
+      pageLines: 4,
+    };
+  }
+
+  async function dropImages(job: string) {
+    const refs = [];
+    for (let i = 0; i < digits.length; i++) {
+      const name = `${job}/digit-${i}.png`;
+      await h.put(BUCKET, name, await encodeDigit(digits[i]!.pixels, 'png'));
+      refs.push({ bucket: BUCKET, name });
+    }
+    await h.put(BUCKET, `${job}/broken.png`, 'not an image at all');
+    refs.push({ bucket: BUCKET, name: `${job}/broken.png` }, { bucket: BUCKET, name: `${job}/missing.png` });
+    return refs;
+  }
+
+  async function followUntilDone(d: BatchImportDeps) {
+    for (;;) {
+      const s = await followBatches(d);
+      if (s.followed === 0) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async function storedResults(job: string) {
+    const snap = await db.collection(`jobs/${job}/results`).get();
+    return snap.docs.map((d) => d.data() as LabelResult);
+  }
+
+  it('labels every image once, ERRORs first for what cannot be prepared, under duplicate delivery and an importer crash mid-file', async () => {
+    const job = 'batch-job-1';
+    const refs = await dropImages(job);
+    const store = firestoreLabelStore(db);
+    await store.setJobTotal(job, refs.length, MODEL, `gs://${BUCKET}/${job}/_manifest.jsonl`);
+
+    const pub = new CapturingPublisher();
+    const d = deps(pub, 10);
+    // Delivered twice at once: the second finds the work done or redoes it with the same bytes.
+    const [a, b] = await Promise.all([prepareBatchJob(job, MODEL, refs, BUCKET, d), prepareBatchJob(job, MODEL, refs, BUCKET, d)]);
+    expect(a.chunks).toBe(4);
+    expect(b.chunks).toBe(4);
+    // ERRORs for the unpreparable exist before any batch job does.
+    const early = await storedResults(job);
+    expect(early.map((r) => r.reason).sort()).toEqual(['NOT_AN_IMAGE', 'NOT_FOUND']);
+    const [noJobs] = await jobsClient.listBatchPredictionJobs({ parent: h.parent });
+    expect(noJobs).toHaveLength(0);
+
+    // The importer crashes after publishing 7 results: it throws, its page is left half done.
+    pub.failAfter = 2 + 7;
+    await expect(followUntilDone(d)).rejects.toThrow(/publishing/);
+    expect(pub.completed).toHaveLength(0);
+    // Restarted (twice over, as a redelivered tick would): it resumes and finishes.
+    pub.failAfter = Infinity;
+    await Promise.all([followUntilDone(d), followUntilDone(d)]);
+    await followUntilDone(d);
+
+    const results = await storedResults(job);
+    expect(results).toHaveLength(refs.length);
+    expect(new Set(results.map((r) => r.imageUri)).size).toBe(refs.length);
+    const ok = results.filter((r) => r.status === 'OK');
+    expect(ok).toHaveLength(digits.length);
+    const correct = ok.filter((r) => r.label === String(digits[Number(/digit-(\d+)/.exec(r.imageUri)![1])]!.label)).length;
+    expect(correct).toBeGreaterThanOrEqual(27);
+    expect(ok[0]!.model).toMatch(/\/models\//);
+    // Every result published, none twice (no crash happened between a publish and its flag).
+    expect(new Set(pub.results.map((r) => r.id)).size).toBe(refs.length);
+    expect(pub.results).toHaveLength(refs.length);
+    expect(pub.completed).toEqual([{ job, progress: { ok: digits.length, error: 2 } }]);
+    // One Vertex AI job per chunk, even with two followers.
+    const [jobs] = await jobsClient.listBatchPredictionJobs({ parent: h.parent });
+    expect(jobs).toHaveLength(3);
+    const doc = (await db.doc(`jobs/${job}`).get()).data();
+    expect(doc?.state).toBe('COMPLETED');
+  });
+
+  it('a failed BatchPredictionJob gives each of its images an ERROR with the job\'s error', async () => {
+    const job = 'batch-job-2';
+    const refs = (await dropImages(job)).slice(0, 3);
+    await firestoreLabelStore(db).setJobTotal(job, 3, MODEL, `gs://${BUCKET}/${job}/_manifest.jsonl`);
+    const pub = new CapturingPublisher();
+    const d = deps(pub, 10);
+    await prepareBatchJob(job, MODEL, refs, BUCKET, d);
+    // The instance file disappears before the job reads it: Vertex AI fails the job.
+    const chunk = (await d.chunks.get(job, 1))!;
+    await storage.bucket(BUCKET).file(chunk.inputUri.slice(`gs://${BUCKET}/`.length)).delete();
+    await followUntilDone(d);
+    const results = await storedResults(job);
+    expect(results).toHaveLength(3);
+    for (const r of results) {
+      expect(r).toMatchObject({ status: 'ERROR', reason: 'BATCH_JOB_FAILED' });
+      expect(r.error).toContain('ended FAILED');
+    }
+    expect(pub.completed).toHaveLength(1);
+  });
+});
