@@ -26,6 +26,20 @@ export const intakeConfigSchema = common.extend({
    * acknowledged, so a poison event cannot retry for Eventarc's whole day.
    */
   MAX_EVENT_AGE_MINUTES: int(60),
+  /** the batch route (docs/labeling.md, "Online, batch or auto"); off: "batch" and "auto" jobs run online */
+  BATCH_ROUTE: z.enum(['on', 'off']).default('on'),
+  /** images per BatchPredictionJob (each chunk's image list lives on one Firestore document) */
+  BATCH_CHUNK_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
+  BATCH_SIZE: int(64),
+  BATCH_MACHINE_TYPE: z.string().min(1).default('n1-standard-4'),
+  BATCH_MAX_NODES: int(4),
+  BATCH_STARTUP_MINUTES: z.coerce.number().positive().default(15),
+  /** images a second per batch node; measure it (npm run bench) for your model */
+  BATCH_IMAGES_PER_SECOND_PER_NODE: z.coerce.number().positive().default(50),
+  ONLINE_MACHINE_TYPE: z.string().min(1).default('n1-standard-4'),
+  ONLINE_REPLICAS: int(1),
+  /** images a second per online replica; `dropship loadtest` measures it */
+  ONLINE_IMAGES_PER_SECOND_PER_REPLICA: z.coerce.number().positive().default(50),
 });
 
 export const workerConfigSchema = common.extend({
@@ -57,10 +71,31 @@ export const workerConfigSchema = common.extend({
   READ_CONCURRENCY: int(8),
 });
 
+/** The batch follower: submits prepared chunks, follows their jobs, imports their output. */
+export const batchFollowerConfigSchema = common.extend({
+  /** the batch route (docs/labeling.md, "Online, batch or auto"); off: "batch" and "auto" jobs run online */
+  BATCH_ROUTE: z.enum(['on', 'off']).default('on'),
+  /** images per BatchPredictionJob (each chunk's image list lives on one Firestore document) */
+  BATCH_CHUNK_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
+  BATCH_SIZE: int(64),
+  BATCH_MACHINE_TYPE: z.string().min(1).default('n1-standard-4'),
+  BATCH_MAX_NODES: int(4),
+  BATCH_STARTUP_MINUTES: z.coerce.number().positive().default(15),
+  /** images a second per batch node; measure it (npm run bench) for your model */
+  BATCH_IMAGES_PER_SECOND_PER_NODE: z.coerce.number().positive().default(50),
+  ONLINE_MACHINE_TYPE: z.string().min(1).default('n1-standard-4'),
+  ONLINE_REPLICAS: int(1),
+  /** images a second per online replica; `dropship loadtest` measures it */
+  ONLINE_IMAGES_PER_SECOND_PER_REPLICA: z.coerce.number().positive().default(50),
+  /** output lines recorded per step of an import; the cursor is saved after each */
+  BATCH_IMPORT_PAGE_LINES: int(500),
+});
+
 export const deadLetterConfigSchema = common;
 export const ledgerConfigSchema = googleConfigSchema;
 
 export type IntakeConfig = z.infer<typeof intakeConfigSchema>;
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 export type DeadLetterConfig = z.infer<typeof deadLetterConfigSchema>;
+export type BatchFollowerConfig = z.infer<typeof batchFollowerConfigSchema>;
 export type LedgerConfig = z.infer<typeof ledgerConfigSchema>;

@@ -1,7 +1,10 @@
 import { TransientError, errorMessage } from '#shared/errors';
 import type { Logger } from '#shared/logging/logger';
 import { gsUri } from './gs-uri';
-import { parseJobSpec } from './job-spec';
+import { BATCH_PREFIX, prepareBatchJob, type BatchPrepareDeps } from './batch-submit';
+import { chooseRoute, parseDeadline, type CostInputs } from './cost/cost-model';
+import { PRICE_TABLE } from './cost/price-table';
+import { parseJobSpec, type JobMode, type JobSpec } from './job-spec';
 import { parseManifest } from './manifest';
 import { classifyObject, isPipelineOutput, type ObjectKind } from './object-kind';
 import type { ObjectReader, RequestPublisher } from './ports';
@@ -17,6 +20,16 @@ export interface IntakeDeps extends RecordDeps {
   manifestMaxBytes: number;
   /** how long one delivery owns an event before a redelivery may redo it */
   eventLeaseMs: number;
+  /** the batch route (manifest jobs with "mode": "batch" or "auto"); absent: every job runs online */
+  batch?: IntakeBatchDeps;
+}
+
+export interface IntakeBatchDeps {
+  prepare: Omit<BatchPrepareDeps, keyof RecordDeps>;
+  /** the cost model's inputs for a job of this size (configured machines and measured rates) */
+  costInputs(images: number, deadlineMs: number | undefined): CostInputs;
+  /** writes jobs/{job}.route: the mode asked for, the route taken, why, and the estimate */
+  recordRoute(job: string, route: Record<string, unknown>): Promise<void>;
 }
 
 export interface FinalizedObject {
@@ -38,6 +51,10 @@ export async function handleFinalizedImageObject(obj: FinalizedObject, deps: Int
   const logger = deps.logger.child({ bucket: obj.bucket, object: obj.name, generation: obj.generation });
   if (isPipelineOutput(obj.metadata)) {
     logger.debug('ignoring an object the pipeline wrote');
+    return 'ignored';
+  }
+  if (obj.name.startsWith(`${BATCH_PREFIX}/`)) {
+    logger.debug('ignoring a batch prediction file');
     return 'ignored';
   }
   const kind = classifyObject(obj.name);
@@ -121,6 +138,12 @@ async function handleClaimed(obj: FinalizedObject, kind: Exclude<ObjectKind, { k
         ),
       );
       await recordAndPublish(deps, job, bad);
+      const spec = await jobOptions(job, obj.bucket, deps);
+      const route = await pickRoute(job, manifest.mode ?? spec.mode ?? 'online', manifest.deadline ?? spec.deadline, manifest.entries.length, deps, logger);
+      if (route === 'batch' && deps.batch) {
+        await prepareBatchJob(job, model, manifest.entries.map((e) => e.ref), obj.bucket, { ...deps, ...deps.batch.prepare });
+        break;
+      }
       const chunks = chunk(manifest.entries, deps.manifestChunkSize);
       await Promise.all(chunks.map((c) => publishRequest(deps, { job, model, images: c.map((e) => e.ref) })));
       break;
@@ -146,6 +169,37 @@ function base(job: string, obj: FinalizedObject) {
 
 async function publishRequest(deps: IntakeDeps, req: PredictionRequest): Promise<void> {
   await deps.requests.publishRequest(req, requestAttributes(req));
+}
+
+/**
+ * Online or batch, for a manifest job: what the job asks for, `auto` decided by the cost model
+ * (the cheaper route that meets the deadline), recorded with the estimate on jobs/{job}.route.
+ */
+async function pickRoute(job: string, mode: JobMode, deadline: string | undefined, images: number, deps: IntakeDeps, logger: Logger): Promise<'online' | 'batch'> {
+  if (mode === 'online') return 'online';
+  if (!deps.batch) {
+    logger.warn('the batch route is not configured here; the job runs online', { job, mode });
+    return 'online';
+  }
+  if (mode === 'batch') {
+    await deps.batch.recordRoute(job, { mode, route: 'batch', reason: 'the job asks for batch' });
+    return 'batch';
+  }
+  const choice = chooseRoute(PRICE_TABLE, deps.batch.costInputs(images, deadline ? parseDeadline(deadline) : undefined));
+  await deps.batch.recordRoute(job, { mode, route: choice.route, reason: choice.reason, estimate: choice.estimate, ...(deadline ? { deadline } : {}) });
+  logger.info('job route chosen', { job, route: choice.route, reason: choice.reason });
+  return choice.route;
+}
+
+/** `<job>/_job.json`'s options; {} when absent or invalid (its own event records the error). */
+async function jobOptions(job: string, bucket: string, deps: IntakeDeps): Promise<JobSpec> {
+  const spec = await deps.reader.read({ bucket, name: `${job}/_job.json` }, JOB_SPEC_MAX_BYTES);
+  if (!spec?.bytes) return {};
+  try {
+    return parseJobSpec(spec.bytes.toString('utf8'));
+  } catch {
+    return {};
+  }
 }
 
 /** The model for a job: the job's record, else `<job>/_job.json`, else the configured default. */

@@ -1,4 +1,5 @@
 import { parseGsUri, type ObjectRef } from './gs-uri';
+import { jobSpecSchema, type JobMode } from './job-spec';
 
 export interface ManifestEntry {
   /** 1-based line number in the manifest */
@@ -15,6 +16,9 @@ export interface BadManifestLine {
 export interface ParsedManifest {
   /** the model named by the first line ({"model": "..."}), if any */
   model?: string;
+  /** the first line's "mode" and "deadline" ({"model": "...", "mode": "batch", "deadline": "2h"}) */
+  mode?: JobMode;
+  deadline?: string;
   entries: ManifestEntry[];
   bad: BadManifestLine[];
   /** lines that repeat an earlier URI: labeled once, counted once */
@@ -40,8 +44,15 @@ export function parseManifest(text: string, format: 'jsonl' | 'txt'): ParsedMani
     const wasFirst = first;
     first = false;
     const value = trimmed.startsWith('{') || trimmed.startsWith('"') ? tryJson(trimmed) : undefined;
-    if (wasFirst && isModelLine(value)) {
-      out.model = value.model;
+    if (wasFirst && isOptionsLine(value)) {
+      const opts = jobSpecSchema.safeParse(value);
+      if (!opts.success) {
+        out.bad.push({ line, text: quote(trimmed), reason: `the options line is invalid: ${opts.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+        return;
+      }
+      if (opts.data.model) out.model = opts.data.model;
+      if (opts.data.mode) out.mode = opts.data.mode;
+      if (opts.data.deadline) out.deadline = opts.data.deadline;
       return;
     }
     let candidate: string | undefined;
@@ -74,8 +85,11 @@ export function parseManifest(text: string, format: 'jsonl' | 'txt'): ParsedMani
   return out;
 }
 
-function isModelLine(v: unknown): v is { model: string } {
-  return !!v && typeof v === 'object' && typeof (v as { model?: unknown }).model === 'string' && !('uri' in (v as object));
+/** A first line of options: {"model": ...} and/or {"mode": ...}, no "uri". */
+function isOptionsLine(v: unknown): v is Record<string, unknown> {
+  if (!v || typeof v !== 'object' || Array.isArray(v) || 'uri' in (v as object)) return false;
+  const o = v as { model?: unknown; mode?: unknown };
+  return typeof o.model === 'string' || typeof o.mode === 'string';
 }
 
 function tryJson(text: string): unknown {

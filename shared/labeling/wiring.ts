@@ -3,11 +3,15 @@ import { PubSub } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
 import { pubsubPublisher } from '#shared/adapters/pubsub-publisher';
 import type { Logger } from '#shared/logging/logger';
+import { firestoreBatchChunks, firestoreJobRoute } from './adapters/firestore-batch-chunks';
+import { gcsBatchFiles } from './adapters/gcs-batch-files';
 import { firestoreLabelStore } from './adapters/firestore-label-store';
+import { costInputs } from './cost/cost-inputs';
+import { DEFAULT_PREPARE_LIMITS } from './prepare-image';
 import { firestoreModelEndpoints } from './adapters/firestore-model-endpoints';
 import { gcsObjectReader } from './adapters/gcs-object-reader';
 import { requestPublisher, resultPublisher } from './adapters/pubsub-publishers';
-import type { DeadLetterConfig, IntakeConfig, WorkerConfig } from './config';
+import type { BatchFollowerConfig, DeadLetterConfig, IntakeConfig, WorkerConfig } from './config';
 import type { DeadLetterDeps } from './dead-letter';
 import type { IntakeDeps } from './intake';
 import type { RecordDeps } from './record-results';
@@ -18,7 +22,7 @@ import type { RecordDeps } from './record-results';
  * that need neither do not import @google-cloud/aiplatform (about 100 MB installed, seconds
  * to require) into their bundles.
  */
-export function recordDeps(cfg: IntakeConfig | WorkerConfig | DeadLetterConfig, logger: Logger, db: Firestore, pubsub: PubSub): RecordDeps {
+export function recordDeps(cfg: IntakeConfig | WorkerConfig | DeadLetterConfig | BatchFollowerConfig, logger: Logger, db: Firestore, pubsub: PubSub): RecordDeps {
   return {
     store: firestoreLabelStore(db),
     publisher: resultPublisher(pubsubPublisher(pubsub), cfg.PREDICTION_RESULTS_TOPIC),
@@ -44,6 +48,16 @@ export function buildIntakeDeps(cfg: IntakeConfig, logger: Logger): IntakeDeps {
     manifestChunkSize: cfg.MANIFEST_CHUNK_SIZE,
     manifestMaxBytes: cfg.MANIFEST_MAX_BYTES,
     eventLeaseMs: cfg.EVENT_LEASE_MS,
+    ...(cfg.BATCH_ROUTE === 'on'
+      ? {
+          batch: {
+            // Images are prepared with the worker's default limits (the worker's own config is its own).
+            prepare: { reader: gcsObjectReader(storage), chunks: firestoreBatchChunks(db), files: gcsBatchFiles(storage), limits: DEFAULT_PREPARE_LIMITS, chunkSize: cfg.BATCH_CHUNK_SIZE, readConcurrency: 8 },
+            costInputs: (images: number, deadlineMs: number | undefined) => costInputs(cfg, images, deadlineMs),
+            recordRoute: firestoreJobRoute(db),
+          },
+        }
+      : {}),
   };
 }
 

@@ -2,12 +2,14 @@ import type { Firestore } from '@google-cloud/firestore';
 import type { BatchChunk, BatchChunkStore } from '../batch-ports';
 
 /**
- * jobs/{job}/batches/{chunk}: one document per BatchPredictionJob chunk. A chunk's image list
+ * batchChunks/{job}~{chunk}: one document per BatchPredictionJob chunk, in a top-level
+ * collection so "every open chunk" is a plain single-field query (a collection-group query
+ * would need an index override in terraform). A chunk's image list
  * is kept on it (about 150 bytes an image, so chunks up to a few thousand images fit the
  * 1 MiB document limit; BATCH_CHUNK_SIZE is checked against it).
  */
 export function firestoreBatchChunks(db: Firestore): BatchChunkStore {
-  const ref = (job: string, chunk: number) => db.collection('jobs').doc(job).collection('batches').doc(String(chunk).padStart(5, '0'));
+  const ref = (job: string, chunk: number) => db.collection('batchChunks').doc(`${job}~${String(chunk).padStart(5, '0')}`);
   return {
     async get(job, chunk) {
       const snap = await ref(job, chunk).get();
@@ -17,9 +19,16 @@ export function firestoreBatchChunks(db: Firestore): BatchChunkStore {
       await ref(c.job, c.chunk).set(JSON.parse(JSON.stringify(c)) as BatchChunk);
     },
     async open() {
-      const snap = await db.collectionGroup('batches').where('state', 'in', ['PREPARED', 'SUBMITTED']).get();
+      const snap = await db.collection('batchChunks').where('state', 'in', ['PREPARED', 'SUBMITTED']).get();
       return snap.docs.map((d) => d.data() as BatchChunk).sort((a, b) => a.job.localeCompare(b.job) || a.chunk - b.chunk);
     },
+  };
+}
+
+/** jobs/{job}.route: how the job runs and why (merged, so the label store's fields stay). */
+export function firestoreJobRoute(db: Firestore) {
+  return async (job: string, route: Record<string, unknown>): Promise<void> => {
+    await db.collection('jobs').doc(job).set({ route: JSON.parse(JSON.stringify(route)) as Record<string, unknown> }, { merge: true });
   };
 }
 

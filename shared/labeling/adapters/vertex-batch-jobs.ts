@@ -5,7 +5,7 @@ import type { BatchJobs } from '../batch-ports';
 export const CHUNK_LABEL = 'dropship-chunk';
 
 /** Vertex AI JobService with the official client: the BatchPredictionJob fields the batch route sets. */
-export function vertexBatchJobs(client: InstanceType<typeof v1.JobServiceClient>, parent: string): BatchJobs {
+export function vertexBatchJobs(client: InstanceType<typeof v1.JobServiceClient>, parent: string, nodes: { machineType: string; maxNodes: number } = { machineType: 'n1-standard-4', maxNodes: 4 }): BatchJobs {
   return {
     async findByLabel(value) {
       const [jobs] = await client.listBatchPredictionJobs({ parent, filter: `labels.${CHUNK_LABEL}="${value}"` }, { autoPaginate: false });
@@ -20,7 +20,7 @@ export function vertexBatchJobs(client: InstanceType<typeof v1.JobServiceClient>
           inputConfig: { instancesFormat: 'jsonl', gcsSource: { uris: [req.inputUri] } },
           instanceConfig: { keyField: req.keyField },
           outputConfig: { predictionsFormat: 'jsonl', gcsDestination: { outputUriPrefix: req.outputUriPrefix } },
-          dedicatedResources: { machineSpec: { machineType: 'n1-standard-4' }, startingReplicaCount: 1, maxReplicaCount: 4 },
+          dedicatedResources: { machineSpec: { machineType: nodes.machineType }, startingReplicaCount: 1, maxReplicaCount: nodes.maxNodes },
           manualBatchTuningParameters: { batchSize: req.batchSize },
           labels: { [CHUNK_LABEL]: req.label },
         },

@@ -10,6 +10,9 @@ import { gcsObjectReader } from '#shared/labeling/adapters/gcs-object-reader';
 import { vertexBatchJobs } from '#shared/labeling/adapters/vertex-batch-jobs';
 import { followBatches, type BatchImportDeps } from '#shared/labeling/batch-import';
 import { prepareBatchJob, type BatchPrepareDeps } from '#shared/labeling/batch-submit';
+import { firestoreJobRoute } from '#shared/labeling/adapters/firestore-batch-chunks';
+import { costInputs } from '#shared/labeling/cost/cost-inputs';
+import { handleFinalizedImageObject, type IntakeDeps } from '#shared/labeling/intake';
 import type { JobDoc, Progress, ResultPublisher } from '#shared/labeling/ports';
 import { DEFAULT_PREPARE_LIMITS } from '#shared/labeling/prepare-image';
 import type { LabelResult } from '#shared/labeling/result';
@@ -173,5 +176,54 @@ describe('labeling: the batch route (BatchPredictionJobs)', () => {
       expect(r.error).toContain('ended FAILED');
     }
     expect(pub.completed).toHaveLength(1);
+  });
+
+  it('image-intake routes a manifest by its "mode": batch jobs through the chunks (twice delivered), auto by the cost model, recorded on the job', async () => {
+    const job = 'batch-job-3';
+    const refs = (await dropImages(job)).slice(0, 5);
+    const requests: unknown[] = [];
+    const pub = new CapturingPublisher();
+    const d = deps(pub, 2);
+    const cfg = {
+      ONLINE_MACHINE_TYPE: 'n1-standard-4', ONLINE_REPLICAS: 1, ONLINE_IMAGES_PER_SECOND_PER_REPLICA: 50,
+      BATCH_MACHINE_TYPE: 'n1-standard-4', BATCH_MAX_NODES: 4, BATCH_IMAGES_PER_SECOND_PER_NODE: 50, BATCH_STARTUP_MINUTES: 15,
+    };
+    const intake: IntakeDeps = {
+      ...d,
+      requests: { publishRequest: async (body) => void requests.push(body) },
+      defaultModel: MODEL,
+      manifestChunkSize: 32,
+      manifestMaxBytes: 1 << 20,
+      eventLeaseMs: 5_000,
+      batch: { prepare: d, costInputs: (n, deadline) => costInputs(cfg, n, deadline), recordRoute: firestoreJobRoute(db) },
+    };
+    const manifest = async (j: string, first: object, lines: string[]) => {
+      const name = `${j}/_manifest.jsonl`;
+      await storage.bucket(BUCKET).file(name).save([JSON.stringify(first), ...lines].join('\n'), { resumable: false });
+      const [meta] = await storage.bucket(BUCKET).file(name).getMetadata();
+      return { bucket: BUCKET, name, generation: String(meta.generation) };
+    };
+    const obj = await manifest(job, { model: MODEL, mode: 'batch' }, refs.map((r) => JSON.stringify({ uri: `gs://${r.bucket}/${r.name}` })));
+    const outcomes = await Promise.all([handleFinalizedImageObject(obj, intake), handleFinalizedImageObject(obj, intake)]);
+    expect(outcomes.sort()).toEqual(['duplicate', 'handled']);
+    expect(requests).toHaveLength(0);
+    expect((await db.doc(`jobs/${job}`).get()).get('route')).toEqual({ mode: 'batch', route: 'batch', reason: 'the job asks for batch' });
+    await followUntilDone(d);
+    const results = await storedResults(job);
+    expect(results.filter((r) => r.status === 'OK')).toHaveLength(5);
+    expect(pub.completed).toEqual([{ job, progress: { ok: 5, error: 0 } }]);
+    // Vertex AI's output files landed in the images bucket under _batch/: intake ignores them.
+    const [files] = await storage.bucket(BUCKET).getFiles({ prefix: `_batch/${job}/` });
+    const out = files.find((f) => /predictions_00001\.jsonl$/.test(f.name))!;
+    expect(await handleFinalizedImageObject({ bucket: BUCKET, name: out.name, generation: '1' }, intake)).toBe('ignored');
+
+    // auto, 5 images, no deadline: online is far cheaper than starting batch nodes.
+    const autoJob = 'auto-job-1';
+    const autoObj = await manifest(autoJob, { model: MODEL, mode: 'auto' }, refs.map((r) => JSON.stringify({ uri: `gs://${r.bucket}/${r.name}` })));
+    await handleFinalizedImageObject(autoObj, intake);
+    expect(requests).toHaveLength(1);
+    const route = (await db.doc(`jobs/${autoJob}`).get()).get('route') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(route).toMatchObject({ mode: 'auto', route: 'online', reason: expect.stringMatching(/^online is cheaper/) });
+    expect(route.estimate.batch.usd).toBeGreaterThan(route.estimate.online.usd);
   });
 });

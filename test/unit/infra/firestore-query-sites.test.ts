@@ -18,6 +18,10 @@ const DRIVEN: Record<string, string> = {
   // scenario; its composite index is checked in firestore-indexes.test.ts.
   "shared/deployment/adapters/firestore-results-reader.ts: const snap = await db.collectionGroup('results').where('deployedModelId', '==', deployedModelId).where('createdAt', '>=', Timestamp.fromDate(since)).limit(limit).get();": 'canary analysis (safe-rollout.test.ts)',
   "local/cli/job-progress.ts: results.where('status', '==', 'ERROR').count().get(),": 'countResults / followJob',
+  // The batch route: driven by test/integration/labeling/batch-route.test.ts, not yet by the recorded scenario.
+  // Both are single-field filters on one collection (automatic indexes).
+  "shared/labeling/adapters/firestore-batch-chunks.ts: const snap = await db.collection('batchChunks').where('state', 'in', ['PREPARED', 'SUBMITTED']).get();": 'batch follower tick (batch-route.test.ts)',
+  "shared/labeling/adapters/firestore-batch-chunks.ts: const deployed = await doc.collection('versions').where('state', '==', 'DEPLOYED').get();": 'batch follower submitting a chunk (batch-route.test.ts)',
 };
 
 const QUERY_CALL = /\.(where|orderBy|collectionGroup|count|aggregate|findNearest|limitToLast|startAt|startAfter|endAt|endBefore|offset)\(/;

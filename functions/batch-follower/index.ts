@@ -1,0 +1,4 @@
+import { cloudEvent } from '@google-cloud/functions-framework';
+import { batchFollowerTick } from './handler';
+
+cloudEvent('batch-follower', batchFollowerTick);
