@@ -139,6 +139,17 @@ export const TOPOLOGY: Topology = {
       concurrency: 32,
       retryOnFailure: true,
     },
+    {
+      // The batch route: submits prepared chunks' BatchPredictionJobs, follows them, imports their output.
+      name: 'batch-follower',
+      source: 'batch-follower',
+      trigger: { kind: 'pubsub', topic: 'reconcile-ticks', maxDeliveryAttempts: 5 },
+      env: [...GOOGLE_ENV, 'PREDICTION_RESULTS_TOPIC'],
+      timeoutSeconds: 540,
+      memory: '512Mi',
+      concurrency: 1,
+      retryOnFailure: true,
+    },
   ],
   schedules: [{ name: 'reconcile', topic: 'reconcile-ticks', cron: '* * * * *', purpose: 'advance pending deployments' }],
 };

@@ -60,6 +60,12 @@ locals {
       reads_buckets      = []
       publishes_to       = []
     }
+    "batch-follower" = {
+      service_account_id = "batch-follower"
+      project_roles      = ["roles/aiplatform.user", "roles/datastore.user"]
+      reads_buckets      = ["images"]
+      publishes_to       = ["prediction-results"]
+    }
   }
 
   # Values of every environment variable a function may read; each function gets the names

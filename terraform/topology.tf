@@ -70,6 +70,15 @@ locals {
         concurrency      = 32
         retry_on_failure = true
       }
+      "batch-follower" = {
+        source           = "batch-follower"
+        trigger          = { kind = "pubsub", topic = "reconcile-ticks", max_delivery_attempts = 5 }
+        env              = ["GOOGLE_CLOUD_PROJECT", "VERTEX_LOCATION", "PREDICTION_RESULTS_TOPIC"]
+        timeout_seconds  = 540
+        memory           = "512Mi"
+        concurrency      = 1
+        retry_on_failure = true
+      }
     }
 
     schedules = {

@@ -1,5 +1,5 @@
 import type { BatchChunk, BatchChunkStore, BatchFiles, BatchJobs, BatchModels } from './batch-ports';
-import { submitChunk } from './batch-submit';
+import { submitChunk } from './batch-submit-chunk';
 import { recordAndPublish, type RecordDeps } from './record-results';
 import { errorResult, okResult, type LabelResult } from './result';
 

@@ -1,8 +1,7 @@
-import { TransientError } from '#shared/errors';
-import type { BatchChunk, BatchChunkStore, BatchFiles, BatchJobs, BatchModels, ChunkImage } from './batch-ports';
+import type { BatchChunk, BatchChunkStore, BatchFiles, ChunkImage } from './batch-ports';
 import { gsUri, type ObjectRef } from './gs-uri';
 import type { ObjectReader } from './ports';
-import { ImageRejectedError, prepareImage, type PrepareLimits } from './prepare-image';
+import { DEFAULT_PREPARE_LIMITS, ImageRejectedError, prepareImage, type PrepareLimits } from './prepare-image';
 import { recordAndPublish, type RecordDeps } from './record-results';
 import { errorResult, resultId, type LabelResult } from './result';
 
@@ -13,7 +12,8 @@ export interface BatchPrepareDeps extends RecordDeps {
   reader: ObjectReader;
   chunks: BatchChunkStore;
   files: BatchFiles;
-  limits: PrepareLimits;
+  /** default: the worker's DEFAULT_PREPARE_LIMITS */
+  limits?: PrepareLimits;
   /** images per BatchPredictionJob */
   chunkSize: number;
   readConcurrency: number;
@@ -55,40 +55,8 @@ export async function prepareBatchJob(job: string, model: string, images: readon
   return { chunks: chunkNo, rejected };
 }
 
-export interface BatchSubmitDeps {
-  chunks: BatchChunkStore;
-  jobs: BatchJobs;
-  models: BatchModels;
-  /** manualBatchTuningParameters.batchSize */
-  batchSize: number;
-  logger: RecordDeps['logger'];
-}
-
-/**
- * Creates the BatchPredictionJob of a PREPARED chunk, once: the job carries a label naming the
- * chunk, so when a create's answer was lost the next attempt finds the job instead of making a
- * second one. A model with no Vertex AI model yet is transient (deployment may still run).
- */
-export async function submitChunk(chunk: BatchChunk, deps: BatchSubmitDeps): Promise<BatchChunk> {
-  const vertexModel = await deps.models.vertexModelOf(chunk.model);
-  if (!vertexModel) throw new TransientError(`model ${chunk.model} has no Vertex AI model yet (models/${chunk.model}.vertexModel is not set)`);
-  const label = chunkLabel(chunk.job, chunk.chunk);
-  const name =
-    (await deps.jobs.findByLabel(label)) ??
-    (await deps.jobs.create({ displayName: `dropship ${chunk.job} ${chunk.chunk}`, model: vertexModel, inputUri: chunk.inputUri, outputUriPrefix: chunk.outputUriPrefix, keyField: 'key', batchSize: deps.batchSize, label }));
-  const submitted: BatchChunk = { ...chunk, vertexJob: name, vertexModel, state: 'SUBMITTED' };
-  await deps.chunks.put(submitted);
-  deps.logger.info('batch prediction job submitted', { job: chunk.job, chunk: chunk.chunk, images: chunk.images.length, vertexJob: name });
-  return submitted;
-}
-
-/** A label value naming one chunk (labels: lowercase, digits, - and _, 63 chars at most). */
-export function chunkLabel(job: string, chunk: number): string {
-  const base = job.toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 50);
-  return `${base}-${chunk}`;
-}
-
 async function prepareAll(job: string, model: string, refs: readonly ObjectRef[], deps: BatchPrepareDeps) {
+  const limits = deps.limits ?? DEFAULT_PREPARE_LIMITS;
   const ready: Array<{ image: ChunkImage; bytes: Buffer }> = [];
   const errors: LabelResult[] = [];
   let next = 0;
@@ -96,7 +64,7 @@ async function prepareAll(job: string, model: string, refs: readonly ObjectRef[]
     while (next < refs.length) {
       const ref = refs[next++]!;
       const uri = gsUri(ref);
-      const obj = await deps.reader.read(ref, deps.limits.maxInputBytes);
+      const obj = await deps.reader.read(ref, limits.maxInputBytes);
       if (!obj) {
         const base = { id: resultId(job, ref.bucket, ref.name, ref.generation ?? null), job, imageUri: uri, generation: ref.generation ?? null };
         errors.push(errorResult(base, `${ref.generation ? `generation ${ref.generation} of ${uri}` : uri} does not exist`, 'NOT_FOUND', model));
@@ -104,8 +72,8 @@ async function prepareAll(job: string, model: string, refs: readonly ObjectRef[]
       }
       const base = { id: resultId(job, ref.bucket, ref.name, obj.generation), job, imageUri: uri, generation: obj.generation };
       try {
-        if (!obj.bytes) throw new ImageRejectedError(`the object has ${obj.size} bytes, more than the ${deps.limits.maxInputBytes}-byte limit`, 'TOO_LARGE');
-        const p = await prepareImage(obj.bytes, deps.limits);
+        if (!obj.bytes) throw new ImageRejectedError(`the object has ${obj.size} bytes, more than the ${limits.maxInputBytes}-byte limit`, 'TOO_LARGE');
+        const p = await prepareImage(obj.bytes, limits);
         ready.push({ image: base, bytes: p.bytes });
       } catch (err) {
         if (!(err instanceof ImageRejectedError)) throw err;

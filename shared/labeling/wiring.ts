@@ -7,7 +7,6 @@ import { firestoreBatchChunks, firestoreJobRoute } from './adapters/firestore-ba
 import { gcsBatchFiles } from './adapters/gcs-batch-files';
 import { firestoreLabelStore } from './adapters/firestore-label-store';
 import { costInputs } from './cost/cost-inputs';
-import { DEFAULT_PREPARE_LIMITS } from './prepare-image';
 import { firestoreModelEndpoints } from './adapters/firestore-model-endpoints';
 import { gcsObjectReader } from './adapters/gcs-object-reader';
 import { requestPublisher, resultPublisher } from './adapters/pubsub-publishers';
@@ -51,8 +50,8 @@ export function buildIntakeDeps(cfg: IntakeConfig, logger: Logger): IntakeDeps {
     ...(cfg.BATCH_ROUTE === 'on'
       ? {
           batch: {
-            // Images are prepared with the worker's default limits (the worker's own config is its own).
-            prepare: { reader: gcsObjectReader(storage), chunks: firestoreBatchChunks(db), files: gcsBatchFiles(storage), limits: DEFAULT_PREPARE_LIMITS, chunkSize: cfg.BATCH_CHUNK_SIZE, readConcurrency: 8 },
+            // Images are prepared with the worker's default limits (prepareBatchJob's default).
+            prepare: { reader: gcsObjectReader(storage), chunks: firestoreBatchChunks(db), files: gcsBatchFiles(storage), chunkSize: cfg.BATCH_CHUNK_SIZE, readConcurrency: 8 },
             costInputs: (images: number, deadlineMs: number | undefined) => costInputs(cfg, images, deadlineMs),
             recordRoute: firestoreJobRoute(db),
           },

@@ -99,7 +99,7 @@ test('dropship up starts the whole stack in the background and says where to dro
   expect(banner).toContain('dropship is ready');
   expect(banner).toContain(join(data, 'storage', stack.buckets.models));
   expect(banner).toContain(join(data, 'storage', stack.buckets.images));
-  expect(Object.keys(stack.functions).sort()).toEqual(['dead-letter-recorder', 'image-intake', 'model-drop', 'predict-worker', 'reconciler', 'results-ledger']);
+  expect(Object.keys(stack.functions).sort()).toEqual(['batch-follower', 'dead-letter-recorder', 'image-intake', 'model-drop', 'predict-worker', 'reconciler', 'results-ledger']);
 });
 
 test('dropship deploy --wait uploads the demo model and follows it to DEPLOYED', async () => {

@@ -99,11 +99,11 @@ describe('the function bundles terraform ships', () => {
       expect(Object.values(b.lock.packages).some((p) => p.dev || p.devOptional)).toBe(false);
       expect(b.lock.packages['']!.dependencies).toEqual(b.manifest.dependencies);
     }
-    // the worker decodes images; nothing else needs sharp
+    // the worker decodes images, and intake prepares them for batch jobs; nothing else needs sharp
     expect(bundles.find((b) => b.name === 'predict-worker')!.manifest.dependencies!.sharp).toBeDefined();
-    expect(bundles.filter((b) => b.manifest.dependencies!.sharp).map((b) => b.name)).toEqual(['predict-worker']);
+    expect(bundles.filter((b) => b.manifest.dependencies!.sharp).map((b) => b.name).sort()).toEqual(['image-intake', 'predict-worker']);
     // only the functions that call Vertex AI carry its client (about 100 MB installed)
-    expect(bundles.filter((b) => b.manifest.dependencies!['@google-cloud/aiplatform']).map((b) => b.name).sort()).toEqual(['model-drop', 'predict-worker', 'reconciler']);
+    expect(bundles.filter((b) => b.manifest.dependencies!['@google-cloud/aiplatform']).map((b) => b.name).sort()).toEqual(['batch-follower', 'model-drop', 'predict-worker', 'reconciler']);
     expect(Object.keys(bundles.find((b) => b.name === 'results-ledger')!.manifest.dependencies!)).toEqual(['@google-cloud/firestore', '@google-cloud/functions-framework']);
   });
 
