@@ -8,6 +8,7 @@ const COMMANDS: Record<string, { describe: string; load: () => Promise<CommandMo
   up: { describe: 'run the whole stack locally (emulators + functions) until Ctrl-C', load: () => import('#local/cli/up') },
   deploy: { describe: 'upload a SavedModel folder and follow its deployment', load: () => import('#local/cli/deploy') },
   label: { describe: 'upload images to label and follow the job', load: () => import('#local/cli/label') },
+  cost: { describe: 'a labeling job online vs as a batch prediction job, and what "auto" picks', load: () => import('#local/cli/cost') },
   status: { describe: 'deployment state of models and versions', load: () => import('#local/cli/status') },
   results: { describe: "a job's results, as a table, JSON, CSV or JSONL; --follow streams them", load: () => import('#local/cli/results') },
   subscribe: { describe: 'stream result (or model-events) messages as a subscriber sees them, filtered', load: () => import('#local/cli/subscribe') },
