@@ -15,14 +15,15 @@ import { BenchStack } from './harness/bench-stack';
 import { procStatusKb, sampleRss } from './harness/function-child';
 import { dropModel } from './drop-model';
 import { emulatorVsOrtFigure } from './emulator-vs-ort-figure';
+import { batchVsOnlineFigures } from './batch-vs-online';
 import { folderCopyFigures } from './folder-copy';
 import { predictCallsFigure } from './predict-calls';
 import { pipelineThroughputFigures } from './pipeline-throughput';
 import { formatTable, machine, writeRun, type Figure } from './report';
 
-const PARTS = ['ort', 'deploy', 'calls', 'labeling', 'folder-copy'] as const;
+const PARTS = ['ort', 'deploy', 'calls', 'labeling', 'batch', 'folder-copy'] as const;
 type Part = (typeof PARTS)[number];
-const DEFAULT_PARTS: Part[] = ['ort', 'deploy', 'calls', 'labeling'];
+const DEFAULT_PARTS: Part[] = ['ort', 'deploy', 'calls', 'labeling', 'batch'];
 const DEMO_MODEL_DIR = resolve(__dirname, '..', 'demo-model', 'mnist-vit');
 /** docs/deployment.md: measured before this bench, emulator operations taking 0.5 s */
 const DEPLOY_BASELINE_S = 7.0;
@@ -38,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
       'vit-images': { type: 'string', default: '128' },
       digits: { type: 'string', default: '300' },
       'folder-images': { type: 'string', default: '10000' },
+      'batch-digits': { type: 'string', default: '2000' },
       'keep-data': { type: 'boolean', default: false },
       // On Google Cloud the endpoint has machines of its own; here it shares two cores with
       // the emulators and functions. By default it gets all cores but one, both when asked
@@ -102,6 +104,16 @@ async function main(argv: string[]): Promise<number> {
       await stack.stop();
       if (!values['keep-data']) rmSync(dataDir, { recursive: true, force: true });
       else say(`stack data and logs kept in ${dataDir}`);
+    }
+  }
+
+  // Batch vs online on the real `dropship up` (a child process), alone like folder-copy.
+  if (only.has('batch')) {
+    const dir = mkdtempSync(join(tmpdir(), 'dropship-bench-batch-'));
+    try {
+      figures.push(...(await batchVsOnlineFigures({ digits: Number(values['batch-digits']), dir, say })));
+    } finally {
+      if (!values['keep-data']) rmSync(dir, { recursive: true, force: true });
     }
   }
 
