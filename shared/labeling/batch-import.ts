@@ -30,26 +30,43 @@ export async function followBatches(deps: BatchImportDeps): Promise<{ followed: 
   let imported = 0;
   let running = 0;
   let submitted = 0;
+  // One chunk's trouble (its model not deployed yet, a read that failed) does not hold up the
+  // others: each is tried, and the first error is thrown at the end so the tick is redelivered.
+  const errors: unknown[] = [];
   for (const found of open) {
-    let chunk = found;
-    if (chunk.state === 'PREPARED') {
-      chunk = await submitChunk(chunk, deps);
-      submitted++;
-    }
-    const view = await deps.jobs.get(chunk.vertexJob!);
-    if (view.state === 'JOB_STATE_SUCCEEDED') {
-      await importOutput(chunk, view.outputDirectory!, deps);
-      imported++;
-    } else if (FAILED.has(view.state)) {
-      const why = `the Vertex AI batch prediction job ${chunk.vertexJob} ended ${view.state.replace('JOB_STATE_', '')}: ${view.error ?? 'no error given'}`;
-      await recordPages(deps, chunk, chunk.images.map((i) => errorResult(base(chunk, i), why, 'BATCH_JOB_FAILED', chunk.model)));
-      await deps.chunks.put({ ...chunk, state: 'IMPORTED' });
-      imported++;
-    } else {
-      running++;
+    try {
+      const outcome = await followChunk(found, deps);
+      if (outcome.submitted) submitted++;
+      if (outcome.state === 'imported') imported++;
+      else running++;
+    } catch (err) {
+      errors.push(err);
+      deps.logger.warn('batch chunk not advanced; the next tick tries again', { job: found.job, chunk: found.chunk, error: err });
     }
   }
+  if (errors.length) throw errors[0];
   return { followed: open.length, submitted, imported, running };
+}
+
+async function followChunk(found: BatchChunk, deps: BatchImportDeps): Promise<{ submitted: boolean; state: 'imported' | 'running' }> {
+  let chunk = found;
+  let submitted = false;
+  if (chunk.state === 'PREPARED') {
+    chunk = await submitChunk(chunk, deps);
+    submitted = true;
+  }
+  const view = await deps.jobs.get(chunk.vertexJob!);
+  if (view.state === 'JOB_STATE_SUCCEEDED') {
+    await importOutput(chunk, view.outputDirectory!, deps);
+    return { submitted, state: 'imported' };
+  }
+  if (FAILED.has(view.state)) {
+    const why = `the Vertex AI batch prediction job ${chunk.vertexJob} ended ${view.state.replace('JOB_STATE_', '')}: ${view.error ?? 'no error given'}`;
+    await recordPages(deps, chunk, chunk.images.map((i) => errorResult(base(chunk, i), why, 'BATCH_JOB_FAILED', chunk.model)));
+    await deps.chunks.put({ ...chunk, state: 'IMPORTED' });
+    return { submitted, state: 'imported' };
+  }
+  return { submitted, state: 'running' };
 }
 
 async function importOutput(chunk: BatchChunk, outputDir: string, deps: BatchImportDeps): Promise<void> {
