@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { Firestore } from '@google-cloud/firestore';
-import { PubSub } from '@google-cloud/pubsub';
-import { Storage } from '@google-cloud/storage';
+import type { Firestore } from '@google-cloud/firestore';
+import type { PubSub } from '@google-cloud/pubsub';
+import type { Storage } from '@google-cloud/storage';
 import { resolveDataDir } from '#local/stack/data-dir';
 import { findRunningStack, type StackInfo } from '#local/stack/stack-file';
 import { UsageError } from './cli-errors';
@@ -34,6 +34,16 @@ export interface Target {
   pubsub(): PubSub;
   close(): Promise<void>;
 }
+
+/**
+ * The client libraries, loaded when a command first asks for one (0.1-0.3 s each to load):
+ * `status` never loads Pub/Sub or Storage, `--help` none of them.
+ */
+const clients = {
+  firestore: () => require('@google-cloud/firestore') as typeof import('@google-cloud/firestore'),
+  pubsub: () => require('@google-cloud/pubsub') as typeof import('@google-cloud/pubsub'),
+  storage: () => require('@google-cloud/storage') as typeof import('@google-cloud/storage'),
+};
 
 export function addTargetOptions(cmd: Command): Command {
   return cmd
@@ -68,7 +78,7 @@ function localTarget(stack: StackInfo): Target {
     stack,
     buckets: stack.buckets,
     topics: stack.topics,
-    storage: () => new Storage({ apiEndpoint: stack.storage.url, projectId: stack.project }),
+    storage: () => new (clients.storage().Storage)({ apiEndpoint: stack.storage.url, projectId: stack.project }),
   });
 }
 
@@ -83,7 +93,7 @@ function cloudTarget(project: string, flags: TargetFlags, env: NodeJS.ProcessEnv
     region,
     buckets: { models, images },
     topics: {},
-    storage: () => new Storage({ projectId: project }),
+    storage: () => new (clients.storage().Storage)({ projectId: project }),
   });
 }
 
@@ -115,8 +125,8 @@ function makeTarget(t: {
     },
     topic: (name) => t.topics[name] ?? name,
     storage: () => (storage ??= t.storage()),
-    firestore: () => (firestore ??= new Firestore({ projectId: t.project })),
-    pubsub: () => (pubsub ??= new PubSub({ projectId: t.project })),
+    firestore: () => (firestore ??= new (clients.firestore().Firestore)({ projectId: t.project })),
+    pubsub: () => (pubsub ??= new (clients.pubsub().PubSub)({ projectId: t.project })),
     async close() {
       await Promise.allSettled([firestore?.terminate(), pubsub?.close()]);
     },
