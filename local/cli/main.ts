@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { describe: string; load: () => Promise<CommandMo
   status: { describe: 'deployment state of models and versions', load: () => import('#local/cli/status') },
   results: { describe: "a job's results, as a table, JSON, CSV or JSONL; --follow streams them", load: () => import('#local/cli/results') },
   subscribe: { describe: 'stream result (or model-events) messages as a subscriber sees them, filtered', load: () => import('#local/cli/subscribe') },
+  console: { describe: 'a web console of models, jobs and labeled images on 127.0.0.1', load: () => import('#local/console/command') },
   promote: { describe: 'give a canary version all the traffic', load: () => import('#local/cli/promote') },
   rollback: { describe: 'put traffic back on an earlier version', load: () => import('#local/cli/rollback') },
   loadtest: { describe: 'a Locust-style load test of a Vertex AI endpoint', load: () => import('#local/loadtest/command') },
