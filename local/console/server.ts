@@ -94,6 +94,10 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
       res.end(readFileSync(asset.file));
       return;
     }
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204).end();
+      return;
+    }
     if (url.pathname === '/events') {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
       res.write('retry: 1000\n\n');
