@@ -65,7 +65,7 @@ maybe('dropship console in headless Chromium', () => {
     await h.uploadAll(await Promise.all(digits.map(async (d, i) => ({ name: `cj/digit-${i}.png`, bytes: await encodeDigit(d.pixels, 'png') }))));
     await page.locator('.progress', { hasText: '100%' }).waitFor({ timeout: 90_000 });
     await page.waitForFunction((n) => document.querySelectorAll('.grid img.thumb').length === n, digits.length);
-    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.grid img.thumb')].every((i) => i.complete && i.naturalWidth > 0));
+    await page.waitForFunction(() => Array.prototype.every.call(document.querySelectorAll<HTMLImageElement>('.grid img.thumb'), (i: HTMLImageElement) => i.complete && i.naturalWidth > 0));
     await page.screenshot({ path: join(OUT, 'console-job.png') });
     const label = await page.locator('.grid .cell').first().getAttribute('data-label');
     const expected = (await h.results('cj')).filter((r) => r.label === label).length;
