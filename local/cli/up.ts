@@ -76,6 +76,19 @@ async function up(flags: UpFlags): Promise<void> {
     stackRef = stack;
     if (!signalled) {
       process.stdout.write(banner(stack, (Date.now() - t0) / 1000));
+      // The web console over the same Firestore and Storage (dropship console runs it alone).
+      const consoleTarget = await resolveTarget({ data: dataDir, local: true });
+      const { startConsole } = await import('#local/console/server');
+      const web = await startConsole({
+        firestore: consoleTarget.firestore(),
+        storage: consoleTarget.storage(),
+        kind: 'local',
+        project: consoleTarget.project,
+        cacheDir: join(dataDir, 'console-cache'),
+        imagesBucket: consoleTarget.bucket('images'),
+      });
+      void stopped.then(() => web.close().then(() => consoleTarget.close()));
+      process.stdout.write(`Console: ${web.url}\n`);
       if (flags.demo) {
         const target = await resolveTarget({ data: dataDir, local: true });
         await Promise.race([
