@@ -92,3 +92,52 @@ resource "google_firestore_index" "results_by_deployed_model" {
     order      = "ASCENDING"
   }
 }
+
+# The console's results gallery (local/console/server.ts, run against a project with ADC): a
+# confidence bound orders by confidence (descending, then document id), alone or after equality
+# filters on status and/or label; each combination needs its composite index.
+resource "google_firestore_index" "results_by_status_confidence" {
+  database    = google_firestore_database.default.name
+  collection  = "results"
+  query_scope = "COLLECTION"
+  fields {
+    field_path = "status"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "confidence"
+    order      = "DESCENDING"
+  }
+}
+
+resource "google_firestore_index" "results_by_label_confidence" {
+  database    = google_firestore_database.default.name
+  collection  = "results"
+  query_scope = "COLLECTION"
+  fields {
+    field_path = "label"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "confidence"
+    order      = "DESCENDING"
+  }
+}
+
+resource "google_firestore_index" "results_by_status_label_confidence" {
+  database    = google_firestore_database.default.name
+  collection  = "results"
+  query_scope = "COLLECTION"
+  fields {
+    field_path = "status"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "label"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "confidence"
+    order      = "DESCENDING"
+  }
+}

@@ -190,7 +190,8 @@ async function resultsPage(db: Firestore, job: string, p: URLSearchParams): Prom
   if (label) q = q.where('label', '==', label);
   const byConfidence = min !== null && min !== '';
   if (byConfidence) q = q.where('confidence', '>=', Number(min)).orderBy('confidence', 'desc');
-  q = q.orderBy('__name__');
+  // the id order follows the last order's direction: that is the index Firestore keeps (terraform/firestore.tf)
+  q = q.orderBy('__name__', byConfidence ? 'desc' : 'asc');
   const after = p.get('after');
   if (after) q = q.startAfter(...(JSON.parse(Buffer.from(after, 'base64url').toString('utf8')) as unknown[]));
   const snap = await q.limit(PAGE).get();

@@ -19,6 +19,20 @@ const deployedVersionsOfOneModel = query('versions', { where: eq('state', 'DEPLO
 const resultsByStatus = query('results', { where: eq('status', 'OK') });
 const canaryAnalysisResults = query('results', { group: true, where: and(eq('deployedModelId'), op('createdAt', 'GREATER_THAN_OR_EQUAL')) });
 
+/** The console's results gallery: every combination of its filters, with the orders it sends. */
+function consoleGalleryQueries(): [string, StructuredQuery][] {
+  const out: [string, StructuredQuery][] = [];
+  for (const status of [false, true])
+    for (const label of [false, true])
+      for (const confidence of [false, true]) {
+        const filters = [...(status ? [eq('status', 'OK')] : []), ...(label ? [eq('label', '7')] : []), ...(confidence ? [op('confidence', 'GREATER_THAN_OR_EQUAL')] : [])];
+        const orderBy = confidence ? [order('confidence', 'DESCENDING'), order('__name__', 'DESCENDING')] : [order('__name__')];
+        const where = filters.length === 0 ? undefined : filters.length === 1 ? filters[0] : and(...filters);
+        out.push([`the console gallery: status ${status}, label ${label}, confidence ${confidence}`, query('results', { ...(where ? { where } : {}), orderBy })]);
+      }
+  return out;
+}
+
 const NONE: DeclaredIndexes = { overrides: [], composites: [] };
 
 describe('terraform declares the indexes the deployed queries need', () => {
@@ -36,8 +50,15 @@ describe('terraform declares the indexes the deployed queries need', () => {
     ["the CLI's results counts by status", resultsByStatus],
     ["the canary analysis: collectionGroup(results) where deployedModelId == and createdAt >=", canaryAnalysisResults],
     ['a plain collection read (status, results)', query('results')],
+    ...consoleGalleryQueries(),
   ])('%s is served', (_, q) => {
     expect(checkQuery(q, declared).problems).toEqual([]);
+  });
+
+  it('without its composite indexes, the console gallery with a confidence bound after a status filter is not served', () => {
+    const [, q] = consoleGalleryQueries().find(([name]) => name.includes('status true, label false, confidence true'))!;
+    expect(checkQuery(q, { ...declared, composites: [] }).ok).toBe(false);
+    expect(checkQuery(q, declared).ok).toBe(true);
   });
 
   it('without the field overrides, the reconciler query fails and the message names the missing override', () => {
