@@ -12,20 +12,8 @@ const common = googleConfigSchema.extend({
   COUNTS_ROLLUP_INTERVAL_MS: int(1_000, 0),
 });
 
-export const intakeConfigSchema = common.extend({
-  IMAGES_BUCKET: z.string().min(1).optional(),
-  PREDICTION_REQUESTS_TOPIC: z.string().min(1).default('prediction-requests'),
-  /** the model that labels a job that names none (in its manifest or _job.json) */
-  DEFAULT_MODEL: modelNameSchema.default('default'),
-  /** images per prediction request from a manifest: one request is one predict batch */
-  MANIFEST_CHUNK_SIZE: int(32),
-  MANIFEST_MAX_BYTES: int(64 * 1024 * 1024),
-  EVENT_LEASE_MS: int(120_000),
-  /**
-   * An event still failing this long after it happened is recorded as an ERROR result and
-   * acknowledged, so a poison event cannot retry for Eventarc's whole day.
-   */
-  MAX_EVENT_AGE_MINUTES: int(60),
+/** The batch route and its cost model: intake routes jobs by them, the batch follower submits by them. */
+const batchRouteSettings = {
   /** the batch route (docs/labeling.md, "Online, batch or auto"); off: "batch" and "auto" jobs run online */
   BATCH_ROUTE: z.enum(['on', 'off']).default('on'),
   /** images per BatchPredictionJob (each chunk's image list lives on one Firestore document) */
@@ -40,6 +28,23 @@ export const intakeConfigSchema = common.extend({
   ONLINE_REPLICAS: int(1),
   /** images a second per online replica; `dropship loadtest` measures it */
   ONLINE_IMAGES_PER_SECOND_PER_REPLICA: z.coerce.number().positive().default(50),
+};
+
+export const intakeConfigSchema = common.extend({
+  IMAGES_BUCKET: z.string().min(1).optional(),
+  PREDICTION_REQUESTS_TOPIC: z.string().min(1).default('prediction-requests'),
+  /** the model that labels a job that names none (in its manifest or _job.json) */
+  DEFAULT_MODEL: modelNameSchema.default('default'),
+  /** images per prediction request from a manifest: one request is one predict batch */
+  MANIFEST_CHUNK_SIZE: int(32),
+  MANIFEST_MAX_BYTES: int(64 * 1024 * 1024),
+  EVENT_LEASE_MS: int(120_000),
+  /**
+   * An event still failing this long after it happened is recorded as an ERROR result and
+   * acknowledged, so a poison event cannot retry for Eventarc's whole day.
+   */
+  MAX_EVENT_AGE_MINUTES: int(60),
+  ...batchRouteSettings,
 });
 
 export const workerConfigSchema = common.extend({
@@ -73,20 +78,7 @@ export const workerConfigSchema = common.extend({
 
 /** The batch follower: submits prepared chunks, follows their jobs, imports their output. */
 export const batchFollowerConfigSchema = common.extend({
-  /** the batch route (docs/labeling.md, "Online, batch or auto"); off: "batch" and "auto" jobs run online */
-  BATCH_ROUTE: z.enum(['on', 'off']).default('on'),
-  /** images per BatchPredictionJob (each chunk's image list lives on one Firestore document) */
-  BATCH_CHUNK_SIZE: z.coerce.number().int().min(1).max(5000).default(1000),
-  BATCH_SIZE: int(64),
-  BATCH_MACHINE_TYPE: z.string().min(1).default('n1-standard-4'),
-  BATCH_MAX_NODES: int(4),
-  BATCH_STARTUP_MINUTES: z.coerce.number().positive().default(15),
-  /** images a second per batch node; measure it (npm run bench) for your model */
-  BATCH_IMAGES_PER_SECOND_PER_NODE: z.coerce.number().positive().default(50),
-  ONLINE_MACHINE_TYPE: z.string().min(1).default('n1-standard-4'),
-  ONLINE_REPLICAS: int(1),
-  /** images a second per online replica; `dropship loadtest` measures it */
-  ONLINE_IMAGES_PER_SECOND_PER_REPLICA: z.coerce.number().positive().default(50),
+  ...batchRouteSettings,
   /** output lines recorded per step of an import; the cursor is saved after each */
   BATCH_IMPORT_PAGE_LINES: int(500),
 });
