@@ -1,15 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { chooseRoute } from '#shared/labeling/cost/cost-model';
 import { costInputs } from '#shared/labeling/cost/cost-inputs';
 import { PRICE_TABLE } from '#shared/labeling/cost/price-table';
-import { findRunningStack, type StackInfo } from '#local/stack/stack-file';
 import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
 import type { Figure } from './report';
+import { DROPSHIP, REPO_ROOT, localEnv, startDropshipUp } from './harness/dropship-up';
 
-const REPO_ROOT = resolve(__dirname, '..', '..');
-const DROPSHIP = join(REPO_ROOT, 'bin', 'dropship');
 const DEMO_MODEL_DIR = join(REPO_ROOT, 'local', 'demo-model', 'mnist-vit');
 
 /**
@@ -32,7 +30,7 @@ export async function batchVsOnlineFigures(opts: { digits: number; dir: string; 
     writeFileSync(join(images, `d${String(i).padStart(5, '0')}.${i < all.length ? 'png' : 'jpg'}`), bytes);
   }
   const data = join(dir, 'stack');
-  const stack = await startStack(data, say);
+  const stack = await startDropshipUp(data, say, 'batch vs online');
   try {
     await must(['deploy', DEMO_MODEL_DIR, '--model', 'digits', '--version', 'v1', '--wait', '--data', data]);
     const timed = async (job: string, extra: string[]) => {
@@ -96,38 +94,6 @@ export async function batchVsOnlineFigures(opts: { digits: number; dir: string; 
   }
 }
 
-async function startStack(data: string, say: (l: string) => void): Promise<{ stack: StackInfo; stop(): Promise<void> }> {
-  mkdirSync(data, { recursive: true });
-  const log = openSync(join(data, '..', 'up.log'), 'a');
-  const child: ChildProcess = spawn(DROPSHIP, ['up', '--data', data, '--lro-delay-ms', '500', '--tick-ms', '1000'], {
-    cwd: REPO_ROOT,
-    env: { ...localEnv(), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'WARNING' },
-    stdio: ['ignore', log, log],
-  });
-  closeSync(log);
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  say('batch vs online: starting dropship up...');
-  const started = Date.now();
-  let stack: StackInfo | undefined;
-  while (!stack) {
-    if (gone) throw new Error(`dropship up exited early; see ${join(data, '..', 'up.log')}`);
-    if (Date.now() - started > 180_000) throw new Error('dropship up was not ready within 180 s');
-    stack = await findRunningStack(data).catch(() => undefined);
-    if (!stack) await new Promise((r) => setTimeout(r, 250));
-  }
-  let stopping: Promise<void> | undefined;
-  return {
-    stack,
-    stop: () =>
-      (stopping ??= (async () => {
-        if (!gone) child.kill('SIGINT');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 60_000))]);
-        if (!gone) child.kill('SIGKILL');
-      })()),
-  };
-}
 
 async function must(args: string[]): Promise<{ stdout: string; stderr: string }> {
   const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolveRun, reject) => {
@@ -143,8 +109,3 @@ async function must(args: string[]): Promise<{ stdout: string; stderr: string }>
   return r;
 }
 
-function localEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of ['GOOGLE_CLOUD_PROJECT', 'CLOUDSDK_CORE_PROJECT', 'GCLOUD_PROJECT', 'DROPSHIP_DATA']) delete env[k];
-  return env;
-}

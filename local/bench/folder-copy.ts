@@ -1,13 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
-import { findRunningStack, type StackInfo } from '#local/stack/stack-file';
 import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
 import type { Figure } from './report';
+import { DROPSHIP, REPO_ROOT, localEnv, startDropshipUp } from './harness/dropship-up';
 
-const REPO_ROOT = resolve(__dirname, '..', '..');
-const DROPSHIP = join(REPO_ROOT, 'bin', 'dropship');
 const DEMO_MODEL_DIR = join(REPO_ROOT, 'local', 'demo-model', 'mnist-vit');
 const MODEL = 'digits';
 /** PNG sizes the digits cycle through (nearest-neighbour upscales of the 28x28 originals) */
@@ -40,7 +38,7 @@ export async function folderCopyFigures(opts: FolderCopyOptions): Promise<Figure
   const bytes = await writeDigits(src, opts.images);
   say(`folder copy: ${opts.images} MNIST digit PNGs (${(bytes / 1e6).toFixed(1)} MB) in ${src}`);
 
-  const up = await startStack(data, say);
+  const up = await startDropshipUp(data, say, 'folder copy');
   let db: Firestore | undefined;
   try {
     const stack = up.stack;
@@ -159,39 +157,6 @@ async function writeDigits(dir: string, n: number): Promise<number> {
   return bytes;
 }
 
-async function startStack(data: string, say: (l: string) => void): Promise<{ stack: StackInfo; stop(): Promise<void> }> {
-  mkdirSync(data, { recursive: true });
-  const log = openSync(join(data, '..', 'up.log'), 'a');
-  const child: ChildProcess = spawn(DROPSHIP, ['up', '--data', data, '--lro-delay-ms', '500', '--tick-ms', '1000'], {
-    cwd: REPO_ROOT,
-    env: { ...localEnv(), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'WARNING' },
-    stdio: ['ignore', log, log],
-  });
-  closeSync(log);
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  say('folder copy: starting dropship up...');
-  const started = Date.now();
-  let stack: StackInfo | undefined;
-  while (!stack) {
-    if (gone) throw new Error(`dropship up exited early; see ${join(data, '..', 'up.log')}`);
-    if (Date.now() - started > 180_000) throw new Error('dropship up was not ready within 180 s');
-    stack = await findRunningStack(data).catch(() => undefined);
-    if (!stack) await sleep(250);
-  }
-  say(`folder copy: stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  let stopping: Promise<void> | undefined;
-  return {
-    stack,
-    stop: () =>
-      (stopping ??= (async () => {
-        if (!gone) child.kill('SIGINT');
-        await Promise.race([exited, sleep(60_000)]);
-        if (!gone) child.kill('SIGKILL');
-      })()),
-  };
-}
 
 async function labeled(db: Firestore, job: string, n: number, t0: number, say: (l: string) => void) {
   await until(async () => (await resultCount(db, job)) >= n, 1_800_000, `${n} results of ${job}`);
@@ -237,11 +202,6 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
 }
 
 /** this environment minus what would point the CLI at a Google Cloud project */
-function localEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of ['GOOGLE_CLOUD_PROJECT', 'CLOUDSDK_CORE_PROJECT', 'GCLOUD_PROJECT', 'DROPSHIP_DATA']) delete env[k];
-  return env;
-}
 
 function run(cmd: string, args: string[]): Promise<number | null> {
   return new Promise((resolveRun, reject) => {
