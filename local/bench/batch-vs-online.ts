@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { chooseRoute } from '#shared/labeling/cost/cost-model';
 import { costInputs } from '#shared/labeling/cost/cost-inputs';
 import { PRICE_TABLE } from '#shared/labeling/cost/price-table';
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import type { Figure } from './report';
 import { DROPSHIP, REPO_ROOT, localEnv, startDropshipUp } from './harness/dropship-up';
 

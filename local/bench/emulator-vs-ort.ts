@@ -23,7 +23,7 @@ import { deployDirectly } from '#local/vertex-emulator/deploy-directly';
 import { startVertexEmulator } from '#local/vertex-emulator/start';
 import { vertexClientOptions } from '#shared/adapters/vertex-client-options';
 import { createLogger } from '#shared/logging/logger';
-import { OnnxImageClassifier } from '#shared/model/onnx-image-classifier';
+import { OnnxImageClassifier } from '#local/model/onnx-image-classifier';
 import { benchJpegs } from './bench-images';
 
 interface Row {

@@ -10,10 +10,10 @@
  * coalesce only what arrives within the window, which the integration tests report.
  */
 import { resolve } from 'node:path';
-import { OnnxImageClassifier } from '#shared/model/onnx-image-classifier';
+import { OnnxImageClassifier } from '#local/model/onnx-image-classifier';
 import { DEFAULT_PREPARE_LIMITS, prepareImage } from '#shared/labeling/prepare-image';
-import { fitsOneRequest, instanceRequestBytes, packInstances, REQUEST_OVERHEAD_BYTES, type PackLimits } from '#shared/labeling/pack-instances';
-import { encodeDigit, heldOutDigits, MIXED_DIGIT_SHAPES } from '#test/support/mnist-digits';
+import { fitsOneRequest, instanceRequestBytes, packInstances, REQUEST_OVERHEAD_BYTES, type PackLimits } from '#shared/labeling/core/pack-instances';
+import { encodeDigit, heldOutDigits, MIXED_DIGIT_SHAPES } from '#local/model-build/mnist-digits';
 import { cameraPhotoOfDigit } from '#test/integration/labeling/image-fixtures';
 
 const PACK: PackLimits = { maxRequestBytes: 1_450_000, maxInstances: 32 };

@@ -1,7 +1,7 @@
 import { helpers, v1 } from '@google-cloud/aiplatform';
 import { vertexClientOptions } from '#shared/adapters/vertex-client-options';
-import { instanceRequestBytes, REQUEST_OVERHEAD_BYTES } from '#shared/labeling/pack-instances';
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { instanceRequestBytes, REQUEST_OVERHEAD_BYTES } from '#shared/labeling/core/pack-instances';
+import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import type { BenchStack } from './harness/bench-stack';
 import type { Figure } from './report';
 

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { stopOnSignal } from '#local/bench/harness/stop-on-signal';
 import { workerConfigSchema } from '#shared/labeling/config';
 import { BenchStack } from '#local/bench/harness/bench-stack';

@@ -6,8 +6,8 @@
  *   npx node --conditions=source --import tsx local/model-build/evaluate-demo-model.ts [--model DIR] [--format png|jpeg]
  */
 import { parseArgs } from 'node:util';
-import { OnnxImageClassifier } from '#shared/model/onnx-image-classifier';
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { OnnxImageClassifier } from '#local/model/onnx-image-classifier';
+import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { DEMO_MODEL_DIR } from './export-mnist-vit';
 
 export async function evaluateDemoModel(modelDir: string, format: 'png' | 'jpeg' = 'png', batchSize = 100): Promise<{ correct: number; total: number; accuracy: number }> {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { REFERENCE_SIGNATURE } from '#shared/savedmodel/signature-check';
-import { writeSavedModel } from '#shared/savedmodel/write-saved-model';
+import { writeSavedModel } from '#local/savedmodel/write-saved-model';
 import { loadSplit, servingValue } from './mnist-split';
 import { forward, parameterShapes, VIT, writePatches, type Params } from './mnist-vit-model';
 import { vitPreprocessorConfig } from './preprocessor-config';

@@ -23,7 +23,7 @@ export async function runDemo(target: Target, dataDir: string, say: (line: strin
     await deploy(target, DEMO_MODEL_DIR, { model: DEMO_MODEL, version: 'v1', wait: true, timeout: 600 });
   }
   // The digits come from the test support module (the `mnist` package, a dev dependency).
-  const { heldOutDigits, encodeDigit } = await import('#test/support/mnist-digits');
+  const { heldOutDigits, encodeDigit } = await import('#local/model-build/mnist-digits');
   const digits = heldOutDigits().filter((_, i) => i % 150 === 0).slice(0, count);
   const dir = join(dataDir, 'demo', 'digits');
   mkdirSync(dir, { recursive: true });

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
-import { ImageDecodeError } from '#shared/model/image-errors';
-import type { Classification } from '#shared/model/onnx-image-classifier';
+import { ImageDecodeError } from '#local/model/image-errors';
+import type { Classification } from '#local/model/onnx-image-classifier';
 import { matchObjects, readObject, type GcsUri, type ObjectWriter } from './batch-io';
 import type { BatchJobSpec, RpcStatus } from './batch-job-store';
 import type { Json } from './value';

@@ -1,5 +1,5 @@
-import { OnnxImageClassifier, type Classification } from '#shared/model/onnx-image-classifier';
-import { softmaxTop1 } from '#shared/model/softmax-top1';
+import { OnnxImageClassifier, type Classification } from '#local/model/onnx-image-classifier';
+import { softmaxTop1 } from '#local/model/softmax-top1';
 
 /**
  * One deployed model's server, like the one replica of a TF Serving container: requests decode

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { ImageDecodeError } from '#shared/model/image-errors';
+import { ImageDecodeError } from '#local/model/image-errors';
 import { ApiError, failedPrecondition, invalidArgument, notFound } from './api-error';
 import type { EmulatorContext } from './context';
 import { endpointPath, parseEndpointName } from './names';

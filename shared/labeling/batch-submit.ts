@@ -1,5 +1,5 @@
 import type { BatchChunk, BatchChunkStore, BatchFiles, ChunkImage } from './batch-ports';
-import { gsUri, type ObjectRef } from './gs-uri';
+import { gsUri, type ObjectRef } from './core/gs-uri';
 import type { ObjectReader } from './ports';
 import { DEFAULT_PREPARE_LIMITS, ImageRejectedError, prepareImage, type PrepareLimits } from './prepare-image';
 import { recordAndPublish, type RecordDeps } from './record-results';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { googleConfigSchema } from '#shared/config/google-config';
-import { modelNameSchema } from './job-spec';
+import { modelNameSchema } from './core/job-spec';
 
 const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
 

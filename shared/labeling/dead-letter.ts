@@ -1,8 +1,8 @@
 import type { Logger } from '#shared/logging/logger';
-import { gsUri } from './gs-uri';
+import { gsUri } from './core/gs-uri';
 import type { ModelEndpoints, ObjectReader } from './ports';
 import { recordAndPublish, type RecordDeps } from './record-results';
-import type { PredictionRequest } from './request-message';
+import type { PredictionRequest } from './core/request-message';
 import { errorResult, resultId } from './result';
 
 export interface DeadLetterDeps extends RecordDeps {

@@ -1,15 +1,15 @@
 import { TransientError, errorMessage } from '#shared/errors';
 import type { Logger } from '#shared/logging/logger';
-import { gsUri } from './gs-uri';
+import { gsUri } from './core/gs-uri';
 import { BATCH_PREFIX, prepareBatchJob, type BatchPrepareDeps } from './batch-submit';
 import { chooseRoute, parseDeadline, type CostInputs } from './cost/cost-model';
 import { PRICE_TABLE } from './cost/price-table';
-import { parseJobSpec, type JobMode, type JobSpec } from './job-spec';
-import { parseManifest } from './manifest';
-import { classifyObject, isPipelineOutput, type ObjectKind } from './object-kind';
+import { parseJobSpec, type JobMode, type JobSpec } from './core/job-spec';
+import { parseManifest } from './core/manifest';
+import { classifyObject, isPipelineOutput, type ObjectKind } from './core/object-kind';
 import type { ObjectReader, RequestPublisher } from './ports';
 import { BUSY_POLL_MS, recordAndPublish, type RecordDeps } from './record-results';
-import { chunk, requestAttributes, type PredictionRequest } from './request-message';
+import { chunk, requestAttributes, type PredictionRequest } from './core/request-message';
 import { errorResult, manifestLineResultId, resultId } from './result';
 
 export interface IntakeDeps extends RecordDeps {

@@ -1,11 +1,11 @@
 import { isPermanent, TransientError, errorMessage } from '#shared/errors';
 import type { Logger } from '#shared/logging/logger';
-import { gsUri } from './gs-uri';
+import { gsUri } from './core/gs-uri';
 import type { BatcherRegistry } from './predict-batcher';
 import { ImageRejectedError, prepareImage, type PrepareLimits } from './prepare-image';
 import type { ModelEndpoints, ObjectReader } from './ports';
 import { recordAndPublish, type RecordDeps } from './record-results';
-import type { PredictionRequest } from './request-message';
+import type { PredictionRequest } from './core/request-message';
 import { errorResult, okResult, resultId, type LabelResult } from './result';
 
 export interface WorkerDeps extends RecordDeps {

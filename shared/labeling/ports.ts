@@ -1,5 +1,5 @@
 import type { LabelResult } from './result';
-import type { ObjectRef } from './gs-uri';
+import type { ObjectRef } from './core/gs-uri';
 
 /** One prediction of the model's serving signature. */
 export interface Prediction {

@@ -1,6 +1,6 @@
 import { PermanentError, TransientError, errorMessage } from '#shared/errors';
 import type { Logger } from '#shared/logging/logger';
-import { fitsOneRequest, instanceRequestBytes, packInstances, REQUEST_OVERHEAD_BYTES, type PackLimits } from './pack-instances';
+import { fitsOneRequest, instanceRequestBytes, packInstances, REQUEST_OVERHEAD_BYTES, type PackLimits } from './core/pack-instances';
 import type { Predictor, PredictResponse } from './ports';
 import { DEFAULT_BACKOFF, GrpcCode, grpcCode, retryWithinBudget, type BackoffPolicy } from './retry-policy';
 

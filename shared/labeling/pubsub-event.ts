@@ -1,7 +1,7 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import type { MessagePublishedData } from '@google/events/cloud/pubsub/v1/MessagePublishedData';
 import { PermanentError } from '#shared/errors';
-import { predictionRequestSchema, type PredictionRequest } from './request-message';
+import { predictionRequestSchema, type PredictionRequest } from './core/request-message';
 
 /** What a messagePublished CloudEvent carries: its id, attributes, and data as text and as JSON (undefined when it is not JSON). */
 export function messageFromEvent(event: CloudEvent<MessagePublishedData>): { messageId: string; attributes: Record<string, string>; raw: string; json: unknown } {

@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, exis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findRunningStack, stackFilePath, type StackInfo } from '#local/stack/stack-file';
-import { OnnxImageClassifier } from '#shared/model/onnx-image-classifier';
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { OnnxImageClassifier } from '#local/model/onnx-image-classifier';
+import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { DEMO_MODEL_DIR, makeModelFixtures } from '../integration/cli/model-fixtures';
 import { cliEnv, DROPSHIP, REPO_ROOT, runCli, type CliRun } from '../integration/cli/run-cli';
 

@@ -1,7 +1,7 @@
 import type { Storage } from '@google-cloud/storage';
 import type { BatchFiles } from '../batch-ports';
-import { parseGsUri } from '../gs-uri';
-import { GENERATED_BY_KEY } from '../object-kind';
+import { parseGsUri } from '../core/gs-uri';
+import { GENERATED_BY_KEY } from '../core/object-kind';
 
 /** Batch instance files written with the pipeline's marker metadata; output read back with the real client. */
 export function gcsBatchFiles(storage: Storage): BatchFiles {

@@ -1,5 +1,5 @@
 import type { Storage } from '@google-cloud/storage';
-import type { ObjectRef } from '../gs-uri';
+import type { ObjectRef } from '../core/gs-uri';
 import type { ObjectReader, StoredObject } from '../ports';
 
 /** Reads objects with the real client; the size is checked from metadata before any download. */

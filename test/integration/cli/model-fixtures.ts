@@ -1,7 +1,7 @@
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeSavedModel } from '#shared/savedmodel/write-saved-model';
+import { writeSavedModel } from '#local/savedmodel/write-saved-model';
 import { REPO_ROOT } from './run-cli';
 
 export const DEMO_MODEL_DIR = join(REPO_ROOT, 'local', 'demo-model', 'mnist-vit');

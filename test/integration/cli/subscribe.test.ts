@@ -9,7 +9,7 @@ import { pubsubPublisher } from '#shared/adapters/pubsub-publisher';
 import { pubsubModelEvents } from '#shared/deployment/adapters/pubsub-model-events';
 import { MESSAGE_CONTRACTS } from '#shared/messages/contract';
 import { writeStackFile } from '#local/stack/stack-file';
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { schemaFile } from '../../../terraform/scripts/generate-message-schemas';
 import { ProtoJsonValidator } from '../../support/proto-json-validator';
 import { IMAGES_BUCKET, MODEL, PipelineHarness } from '../labeling/pipeline-harness';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startConsole, type RunningConsole } from '#local/console/server';
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { IMAGES_BUCKET, MODEL, PipelineHarness } from '../labeling/pipeline-harness';
 
 jest.setTimeout(120_000);

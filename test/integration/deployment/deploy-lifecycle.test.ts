@@ -1,7 +1,7 @@
 import { helpers } from '@google-cloud/aiplatform';
 import { promote } from '#shared/deployment/promote';
 import { rollback } from '#shared/deployment/rollback';
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { demoModelFiles, shuffled, startDeploymentStack, waitFor, type DeploymentStack } from './deployment-stack';
 
 const MODEL = 'mnist-vit';

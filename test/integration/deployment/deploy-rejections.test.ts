@@ -1,4 +1,4 @@
-import { writeSavedModel } from '#shared/savedmodel/write-saved-model';
+import { writeSavedModel } from '#local/savedmodel/write-saved-model';
 import { demoModelFiles, shuffled, startDeploymentStack, waitFor, type DeploymentStack } from './deployment-stack';
 
 describe('incomplete and bad versions never reach Vertex AI', () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { helpers, type PredictionServiceClient } from '@google-cloud/aiplatform';
 import { FieldValue, type Firestore } from '@google-cloud/firestore';
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 
 /** A seeded generator (mulberry32), so the digits a run sends are the same every time. */
 export function seeded(seed: number): () => number {

@@ -4,7 +4,7 @@ import { readStatus } from '#local/cli/status';
 import { followResults, readResults } from '#local/cli/results';
 import { countResults } from '#local/cli/job-progress';
 import { followJob } from '#local/cli/follow-job';
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { startFirestoreQueryRecorder, type FirestoreQueryRecorder } from '../../support/firestore-query-recorder';
 import { cloudRunLogEntry, type LogEntry } from '../../support/cloud-logging/log-entry';
 import { extractLabel } from '../../support/cloud-logging/label-extractor';

@@ -16,7 +16,7 @@ import { handleFinalizedImageObject, type IntakeDeps } from '#shared/labeling/in
 import type { JobDoc, Progress, ResultPublisher } from '#shared/labeling/ports';
 import { DEFAULT_PREPARE_LIMITS } from '#shared/labeling/prepare-image';
 import type { LabelResult } from '#shared/labeling/result';
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { requireEmulatorEnv } from '../../support/emulator-env';
 import { BatchHarness } from '../vertex-emulator/batch-harness';
 import { DEMO_MODEL_DIR, LOCATION, uploadModel } from '../vertex-emulator/harness';

@@ -1,6 +1,6 @@
-import { encodeDigit, heldOutDigits, MIXED_DIGIT_SHAPES } from '#test/support/mnist-digits';
+import { encodeDigit, heldOutDigits, MIXED_DIGIT_SHAPES } from '#local/model-build/mnist-digits';
 import { predictStats } from '#shared/labeling/predict-batcher';
-import { instanceRequestBytes, REQUEST_OVERHEAD_BYTES } from '#shared/labeling/pack-instances';
+import { instanceRequestBytes, REQUEST_OVERHEAD_BYTES } from '#shared/labeling/core/pack-instances';
 import { hugeBlackPng } from './image-fixtures';
 import { IMAGES_BUCKET, MODEL, PipelineHarness } from './pipeline-harness';
 

@@ -9,7 +9,7 @@ import { deployDirectly } from '#local/vertex-emulator/deploy-directly';
 import { startVertexEmulator, type VertexEmulator } from '#local/vertex-emulator/start';
 import { vertexClientOptions } from '#shared/adapters/vertex-client-options';
 import { silentLogger } from '#shared/logging/logger';
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { uniqueProjectId } from '../../support/emulator-env';
 
 const DEMO_MODEL_DIR = resolve(__dirname, '../../../local/demo-model/mnist-vit');

@@ -1,7 +1,7 @@
 import { evaluateDemoModel } from '#local/model-build/evaluate-demo-model';
 import { DEMO_MODEL_DIR } from '#local/model-build/export-mnist-vit';
-import { OnnxImageClassifier } from '#shared/model/onnx-image-classifier';
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { OnnxImageClassifier } from '#local/model/onnx-image-classifier';
+import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 
 describe('the committed demo model, through the full serving contract', () => {
   test('labels at least 93% of the 1,500 held-out digits (PNG bytes in, label out)', async () => {

@@ -5,7 +5,7 @@ import { Storage } from '@google-cloud/storage';
 import { silentLogger } from '#shared/logging/logger';
 import { startStorageEmulator, type StorageEmulator } from '#local/storage-emulator/start';
 import { GcloudCli, gcloudAvailable } from '#test/support/gcloud-cli';
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { DEMO_MODEL_DIR, imageInstance, LOCATION, predictionsOf, startHarness, TF_IMAGE, type Harness } from '../vertex-emulator/harness';
 
 /**

@@ -1,4 +1,4 @@
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { BatchHarness, jsonLines } from './batch-harness';
 import { DEMO_MODEL_DIR, uploadModel } from './harness';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PredictionServiceClient } from '@google-cloud/aiplatform';
 import { OAuth2Client } from 'google-auth-library';
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { startVertexEmulator } from '#local/vertex-emulator/start';
 import { silentLogger } from '#shared/logging/logger';
 import { Clients, createEndpoint, deploy, DEDICATED, DEMO_MODEL_DIR, imageInstance, LOCATION, newDataDir, predictionsOf, startHarness, uploadModel, type Harness } from './harness';

@@ -1,4 +1,4 @@
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { createEndpoint, deploy, DEDICATED, DEMO_MODEL_DIR, imageInstance, startHarness, uploadModel, type Harness } from './harness';
 
 describe('Vertex AI emulator: traffic split across two versions', () => {

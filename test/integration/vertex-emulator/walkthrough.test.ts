@@ -1,4 +1,4 @@
-import { encodeDigit, heldOutDigits } from '#test/support/mnist-digits';
+import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { createEndpoint, DEDICATED, DEMO_MODEL_DIR, imageInstance, predictionsOf, startHarness, TF_IMAGE, type Harness } from './harness';
 
 /**

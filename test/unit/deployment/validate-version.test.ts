@@ -1,6 +1,6 @@
 import { validateVersion } from '#shared/deployment/validate-version';
 import { REFERENCE_SIGNATURE } from '#shared/savedmodel/signature-check';
-import { writeSavedModel } from '#shared/savedmodel/write-saved-model';
+import { writeSavedModel } from '#local/savedmodel/write-saved-model';
 
 const savedModel = writeSavedModel({
   tensorflowVersion: '2.15.0',

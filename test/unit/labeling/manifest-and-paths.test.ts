@@ -1,6 +1,6 @@
-import { parseManifest } from '#shared/labeling/manifest';
-import { classifyObject, isPipelineOutput, GENERATED_BY_KEY } from '#shared/labeling/object-kind';
-import { parseGsUri } from '#shared/labeling/gs-uri';
+import { parseManifest } from '#shared/labeling/core/manifest';
+import { classifyObject, isPipelineOutput, GENERATED_BY_KEY } from '#shared/labeling/core/object-kind';
+import { parseGsUri } from '#shared/labeling/core/gs-uri';
 import { resultId } from '#shared/labeling/result';
 
 describe('classifyObject', () => {

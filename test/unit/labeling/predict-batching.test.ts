@@ -1,5 +1,5 @@
 import { silentLogger } from '#shared/logging/logger';
-import { packInstances, instanceRequestBytes, REQUEST_OVERHEAD_BYTES } from '#shared/labeling/pack-instances';
+import { packInstances, instanceRequestBytes, REQUEST_OVERHEAD_BYTES } from '#shared/labeling/core/pack-instances';
 import { BatcherRegistry, PredictBatcher } from '#shared/labeling/predict-batcher';
 import type { Predictor } from '#shared/labeling/ports';
 import { backoffDelay, retryWithinBudget } from '#shared/labeling/retry-policy';

@@ -1,4 +1,4 @@
-import { axisTable, resizeToPlanes, type RawImage } from '#shared/model/bilinear-resize';
+import { axisTable, resizeToPlanes, type RawImage } from '#local/model/bilinear-resize';
 
 /**
  * Reference: TensorFlow's ResizeBilinear (half_pixel_centers=True) evaluated per output pixel

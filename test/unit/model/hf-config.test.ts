@@ -1,5 +1,5 @@
-import { parseModelConfig, parsePreprocessorConfig } from '#shared/model/hf-config';
-import { ModelConfigError } from '#shared/model/image-errors';
+import { parseModelConfig, parsePreprocessorConfig } from '#local/model/hf-config';
+import { ModelConfigError } from '#local/model/image-errors';
 
 describe('Hugging Face config files', () => {
   test("reads ViTImageProcessor's preprocessor_config.json (google/vit-base-patch16-224)", () => {

