@@ -1,6 +1,7 @@
 import { appendFile } from 'node:fs/promises';
 import type { Logger } from '#shared/logging/logger';
 import { errorMessage } from '#shared/errors';
+import { SeededRandom } from '#local/model-build/seeded-random';
 import type { BinaryCloudEvent } from './cloud-event';
 import { nextRetryDelay, type RetryPolicy } from './retry-backoff';
 
@@ -10,6 +11,8 @@ export interface DeliveryFaults {
   duplicates?: number;
   /** hold events for a short window and send them in random order */
   shuffle?: boolean;
+  /** seeds that order, so a test that shuffles draws the same order on every run (default: Math.random) */
+  seed?: number;
 }
 
 interface Attempt {
@@ -35,7 +38,8 @@ export const DEFAULT_MAX_IN_FLIGHT_PER_URL = 16;
  * the event's first attempt, not from the time it waited in the queue.
  */
 export class EventDelivery {
-  private faults: Required<DeliveryFaults> = { duplicates: 1, shuffle: false };
+  private faults: { duplicates: number; shuffle: boolean } = { duplicates: 1, shuffle: false };
+  private random: () => number = Math.random;
   private pending = 0;
   private held: Attempt[] = [];
   private holdTimer: NodeJS.Timeout | undefined;
@@ -51,6 +55,8 @@ export class EventDelivery {
 
   setFaults(f: DeliveryFaults): void {
     this.faults = { duplicates: Math.max(1, Math.floor(f.duplicates ?? 1)), shuffle: !!f.shuffle };
+    const seeded = f.seed !== undefined ? new SeededRandom(f.seed) : undefined;
+    this.random = seeded ? () => seeded.next() : Math.random;
   }
 
   send(url: string, event: BinaryCloudEvent): void {
@@ -90,7 +96,7 @@ export class EventDelivery {
     this.held.push(a);
     this.holdTimer ??= setTimeout(() => {
       this.holdTimer = undefined;
-      const batch = shuffled(this.held);
+      const batch = shuffled(this.held, this.random);
       this.held = [];
       // staggered so that arrival order follows the shuffled order, not just racing requests
       batch.forEach((b, i) => this.later(i * 2, () => this.enqueue(b)));
@@ -189,10 +195,10 @@ export class EventDelivery {
   }
 }
 
-function shuffled<T>(items: readonly T[]): T[] {
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
+    const j = Math.floor(random() * (i + 1));
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;

@@ -29,6 +29,8 @@ export interface VertexEmulatorOptions {
   /** how long long-running operations take; default 1000 ms */
   lroDelayMs?: number;
   faults?: VertexFaults;
+  /** the draws of injected faults (which call fails, with which code); tests pass a seeded one */
+  faultRandom?: () => number;
   /** local folder where gs://bucket/path artifact URIs are found, as gcsRoot/bucket/path */
   gcsRoot?: string;
   /** ONNX Runtime intra-op threads per deployed model; default: ONNX Runtime's own */
@@ -63,7 +65,7 @@ export async function startVertexEmulator(opts: VertexEmulatorOptions): Promise<
   const log = opts.logger ?? createLogger({ component: 'vertex-emulator' });
   const protos = loadVertexProtos();
   const store = new StateStore(opts.dataDir);
-  const faults = new FaultInjector(opts.faults);
+  const faults = new FaultInjector(opts.faults, opts.faultRandom);
   const runtime = new RuntimePool(opts.gcsRoot, opts.loadModel ?? onnxLoader(opts.intraOpNumThreads));
   const ops = new OperationRunner(store, faults, opts.lroDelayMs ?? 1000, log);
   const ctx: EmulatorContext = { store, ops, faults, runtime, log, opView: operationViewer(protos) };
