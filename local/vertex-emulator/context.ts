@@ -3,6 +3,7 @@ import type { FaultInjector } from './faults';
 import type { OperationRunner } from './operations';
 import type { VertexProtos } from './protos';
 import type { RuntimePool } from './runtime';
+import type { ServingMetrics } from './serving-metrics';
 import type { OperationRecord, StateStore } from './store';
 
 /** What every service of the emulator shares. */
@@ -11,6 +12,8 @@ export interface EmulatorContext {
   ops: OperationRunner;
   faults: FaultInjector;
   runtime: RuntimePool;
+  /** every answered Predict call per deployed model, as Vertex AI reports them to Cloud Monitoring */
+  metrics: ServingMetrics;
   log: Logger;
   /** an operation as google.longrunning.Operation, its metadata and response packed in Any */
   opView(op: OperationRecord): Record<string, unknown>;

@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { z } from 'zod';
+import { SeededRandom } from '#local/model-build/seeded-random';
 import { ApiError } from './api-error';
 
 /** The long-running operations the emulator runs. */
@@ -24,6 +25,13 @@ export interface VertexFaults {
    * container's 500 would
    */
   deployedModels?: Record<string, DeployedModelFaults>;
+  /**
+   * Not a fault: seeds the draws that pick, per Predict call, the deployed model the traffic
+   * split sends it to, and whether that deployed model's `errorRate` fails it (absent: unseeded).
+   * Setting the faults again with a seed restarts the sequence, so a test that sets it gets the
+   * same draws every run (in the same order of calls).
+   */
+  trafficSeed?: number;
 }
 
 export interface DeployedModelFaults {
@@ -36,16 +44,25 @@ export const RATE_EXCEEDED = 'Rate of traffic exceeds capacity. Ramp your traffi
 /** Decides, per call, the injected latency and whether the call fails instead of running. */
 export class FaultInjector {
   private faults: VertexFaults;
+  private seeded?: () => number;
 
   constructor(
     faults: VertexFaults = {},
     private readonly random: () => number = Math.random,
   ) {
-    this.faults = { ...faults };
+    this.faults = {};
+    this.set(faults);
   }
 
   set(faults: VertexFaults): void {
     this.faults = { ...faults };
+    const gen = faults.trafficSeed === undefined ? undefined : new SeededRandom(faults.trafficSeed);
+    this.seeded = gen && (() => gen.next());
+  }
+
+  /** uniform in [0, 1): the traffic split's draw for one Predict call (seeded by `trafficSeed`) */
+  trafficRandom(): number {
+    return (this.seeded ?? Math.random)();
   }
 
   get(): VertexFaults {
@@ -75,7 +92,7 @@ export class FaultInjector {
   /** Runs one deployed model's prediction with its injected faults (startedAt: when the call arrived). */
   async deployed<T>(deployedModelId: string, startedAt: number, run: () => Promise<T>): Promise<T> {
     const f = this.faults.deployedModels?.[deployedModelId];
-    if (f?.errorRate && this.random() < f.errorRate) {
+    if (f?.errorRate && (this.seeded ?? this.random)() < f.errorRate) {
       throw new ApiError(status.INTERNAL, `Deployed model ${deployedModelId} failed to serve the prediction (injected by the Vertex AI emulator).`);
     }
     const out = await run();
@@ -95,6 +112,7 @@ const faultsSchema = z.strictObject({
   operationDelayMs: perKind(z.number().min(0)).optional(),
   operationFailures: perKind(z.string().min(1)).optional(),
   deployedModels: z.record(z.string().min(1), z.strictObject({ latencyFactor: z.number().min(1).max(1000).optional(), errorRate: z.number().min(0).max(1).optional() })).optional(),
+  trafficSeed: z.number().int().min(0).max(0xffffffff).optional(),
 });
 
 /** Faults as they arrive over HTTP, checked before they replace the current ones. */

@@ -3,6 +3,7 @@ import { ImageDecodeError } from '#local/model/image-errors';
 import { ApiError, failedPrecondition, invalidArgument, notFound } from './api-error';
 import type { EmulatorContext } from './context';
 import { endpointPath, parseEndpointName } from './names';
+import { httpStatusOf } from './serving-metrics';
 import { pickDeployedModel } from './traffic';
 import type { Json } from './value';
 
@@ -28,10 +29,11 @@ export function checkPayloadSize(bytes: number): void {
 
 /**
  * One online prediction, shared by the gRPC and REST surfaces: pick a deployed model by the
- * endpoint's traffic split, unwrap {"string_input": {"b64": ...}} instances as TF Serving's
+ * endpoint's traffic split (seeded by the faults' `trafficSeed`), count its response as Vertex
+ * AI's metrics do, unwrap {"string_input": {"b64": ...}} instances as TF Serving's
  * container does, and run the whole batch in one call to the model server.
  */
-export async function predict(ctx: EmulatorContext, endpoint: string, instances: Json[], random: () => number = Math.random): Promise<PredictOutcome> {
+export async function predict(ctx: EmulatorContext, endpoint: string, instances: Json[], random: () => number = () => ctx.faults.trafficRandom()): Promise<PredictOutcome> {
   const startedAt = Date.now();
   await ctx.faults.apply('predict');
   const n = parseEndpointName(endpoint);
@@ -50,13 +52,17 @@ export async function predict(ctx: EmulatorContext, endpoint: string, instances:
   const deployed = e.deployedModels.find((d) => d.id === id);
   const server = ctx.runtime.get(id);
   if (!deployed || !server) throw new ApiError(status.UNAVAILABLE, `The model server of deployed model ${id} is not running; see the emulator's log for why it did not load.`);
+  // Counted per deployed model as Vertex AI counts it in Cloud Monitoring (response_count), whatever the outcome.
+  const served = (code: number) => ctx.metrics.record({ endpointId: n.endpointId, location: n.location, project: n.project, deployedModelId: id, responseCode: String(code), atMs: Date.now() });
   let results;
   try {
     results = await ctx.faults.deployed(id, startedAt, () => server.classify(images));
   } catch (err) {
-    if (err instanceof ImageDecodeError) throw invalidArgument(`instances[${err.index}]: ${err.message}`);
-    throw err;
+    const refused = err instanceof ImageDecodeError ? invalidArgument(`instances[${err.index}]: ${err.message}`) : err;
+    served(httpStatusOf((refused as { code?: number }).code));
+    throw refused;
   }
+  served(200);
   const version = ctx.store.state.models[deployed.model]?.versions.find((v) => v.versionId === deployed.modelVersionId);
   return {
     predictions: results.map((r) => ({ confidence: r.confidence, label: r.label })),

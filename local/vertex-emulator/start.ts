@@ -9,12 +9,14 @@ import { FaultInjector, type VertexFaults } from './faults';
 import { collectRoutes, vertexOperationsRules } from './http-rules';
 import { jobService } from './job-service';
 import { modelService } from './model-service';
+import { loadMonitoringService, monitoringService } from './monitoring-service';
 import { OperationRunner } from './operations';
 import { operationsService } from './operations-service';
 import { predictionService } from './prediction-service';
 import { loadVertexProtos } from './protos';
 import { startRestServer, type RpcMethod, type RpcRegistry } from './rest-server';
 import { onnxLoader, RuntimePool, type ModelLoader } from './runtime';
+import { ServingMetrics } from './serving-metrics';
 import { StateStore } from './store';
 
 export type { VertexFaults } from './faults';
@@ -68,7 +70,7 @@ export async function startVertexEmulator(opts: VertexEmulatorOptions): Promise<
   const faults = new FaultInjector(opts.faults, opts.faultRandom);
   const runtime = new RuntimePool(opts.gcsRoot, opts.loadModel ?? onnxLoader(opts.intraOpNumThreads));
   const ops = new OperationRunner(store, faults, opts.lroDelayMs ?? 1000, log);
-  const ctx: EmulatorContext = { store, ops, faults, runtime, log, opView: operationViewer(protos) };
+  const ctx: EmulatorContext = { store, ops, faults, runtime, metrics: new ServingMetrics(), log, opView: operationViewer(protos) };
 
   const server = new Server(GRPC_OPTIONS);
   // The REST side calls the very handlers registered here, found by their gRPC path.
@@ -85,6 +87,8 @@ export async function startVertexEmulator(opts: VertexEmulatorOptions): Promise<
   const prediction = predictionService(ctx, protos.services.PredictionService);
   serve(prediction.definition, prediction.implementation);
   serve(protos.services.Operations, operationsService(ctx));
+  // Cloud Monitoring's ListTimeSeries for Vertex AI's prediction metrics, on the same port
+  serve(loadMonitoringService(), monitoringService(ctx));
   let storageUrl = opts.storageUrl;
   const batch = jobService(ctx, new BatchJobStore(opts.dataDir), {
     gcsRoot: opts.gcsRoot,

@@ -140,6 +140,22 @@ export interface ResultsReader {
   resultsOf(deployedModelId: string, since: Date, limit: number): Promise<ResultSample[]>;
 }
 
+/** Predict calls one deployed model answered, and how many of them failed on its side (5xx). */
+export interface ServingCounts {
+  requests: number;
+  errors: number;
+}
+
+/**
+ * What Vertex AI itself counts per deployed model: every Predict call that reached it, retries
+ * included, whoever sent it (Cloud Monitoring's prediction/online/response_count). The only
+ * place a failed call is attributed to a deployed model: the error a caller gets does not name it.
+ */
+export interface ServingMetrics {
+  /** deployedModelId -> counts of calls to `endpoint` (a full resource name) answered in [since, until] */
+  countsOf(endpoint: string, since: Date, until: Date): Promise<Record<string, ServingCounts>>;
+}
+
 export interface ModelEvent {
   model: string;
   version: string;

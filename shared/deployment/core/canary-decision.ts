@@ -13,6 +13,12 @@ export interface ArmSample {
   confidences: number[];
   /** label -> OK results */
   labels: Record<string, number>;
+  /**
+   * Vertex AI's own count of the Predict calls the arm's deployed model(s) answered and of those
+   * that failed (5xx), retries included; when present the error rate is taken from it, since a
+   * failed call reaches the caller without naming the deployed model that failed it
+   */
+  serving?: { requests: number; errors: number };
 }
 
 export const CHECKS = ['errorRate', 'latencyP95', 'confidence', 'labelShift'] as const;
@@ -35,15 +41,21 @@ export interface AnalysisVerdict {
   verdict: 'wait' | 'pass' | 'fail';
   /** why there is no decision yet */
   waitingFor?: string;
+  /** still waiting after `maxMinutes`: the policy's `onTimeout` decides */
+  timedOut?: boolean;
   failed: CheckName[];
   checks: CheckFigures[];
   canaryResults: number;
   stableResults: number;
+  /** Vertex AI's count of Predict calls per arm, when the error rate was taken from it */
+  calls?: { canary: number; stable: number };
   minutes: number;
 }
 
 /** OK results each arm needs for a p95 (nearest rank: the 19th of 20 is the first above the median-ish noise) */
 export const MIN_LATENCY_SAMPLE = 20;
+/** Predict calls each arm needs before the error-rate test on Vertex AI's counts (the normal approximation's usual floor) */
+export const MIN_ERROR_REQUESTS = 30;
 
 /**
  * Judges a canary against stable over the same window. Nothing is decided before both arms
@@ -52,27 +64,35 @@ export const MIN_LATENCY_SAMPLE = 20;
  * enough data (no OK results yet, fewer than 20 latencies) keeps it waiting.
  *
  * The decision is taken at the first tick with enough data, not re-tested on every tick until
- * something fails: repeated looks would inflate the tests' false-alarm rate.
+ * something fails: repeated looks would inflate the tests' false-alarm rate. An analysis still
+ * waiting after `maxMinutes` is marked `timedOut`, for the policy's `onTimeout` to decide.
  */
 export function judgeCanary(policy: AnalysisPolicy, canary: ArmSample, stable: ArmSample, minutes: number): AnalysisVerdict {
   const checks = [errorRateCheck(policy, canary, stable), latencyCheck(policy, canary, stable), confidenceCheck(policy, canary, stable), labelShiftCheck(policy, canary, stable)];
   const failed = checks.filter((c) => c.outcome === 'fail').map((c) => c.metric);
-  const base = { failed, checks, canaryResults: canary.results, stableResults: stable.results, minutes };
+  const calls = canary.serving && stable.serving ? { calls: { canary: canary.serving.requests, stable: stable.serving.requests } } : {};
+  const base = { failed, checks, canaryResults: canary.results, stableResults: stable.results, minutes, ...calls };
   const short: string[] = [];
   if (canary.results < policy.minResults) short.push(`canary has ${canary.results} of ${policy.minResults} results`);
   if (stable.results < policy.minResults) short.push(`stable has ${stable.results} of ${policy.minResults} results`);
   if (minutes < policy.minMinutes) short.push(`${minutes.toFixed(1)} of ${policy.minMinutes} minutes`);
-  if (short.length > 0) return { verdict: 'wait', waitingFor: short.join('; '), ...base };
+  const timedOut = minutes >= policy.maxMinutes ? { timedOut: true } : {};
+  if (short.length > 0) return { verdict: 'wait', waitingFor: short.join('; '), ...timedOut, ...base };
   if (failed.length > 0) return { verdict: 'fail', ...base };
   const insufficient = checks.filter((c) => c.outcome === 'insufficient').map((c) => c.metric);
-  if (insufficient.length > 0) return { verdict: 'wait', waitingFor: `not enough OK results for ${insufficient.join(', ')}`, ...base };
+  if (insufficient.length > 0) return { verdict: 'wait', waitingFor: `not enough OK results or calls for ${insufficient.join(', ')}`, ...timedOut, ...base };
   return { verdict: 'pass', ...base };
 }
 
 function errorRateCheck(policy: AnalysisPolicy, canary: ArmSample, stable: ArmSample): CheckFigures {
-  const test = 'one-sided two-proportion z-test (Agresti-Caffo), H0: canary - stable <= maxErrorRateIncrease';
-  if (canary.results === 0 || stable.results === 0) return { metric: 'errorRate', outcome: 'insufficient', canary: null, stable: null, value: null, threshold: policy.maxErrorRateIncrease, test };
-  const t = errorRateTest({ errors: canary.errors, n: canary.results }, { errors: stable.errors, n: stable.results }, policy.maxErrorRateIncrease);
+  const onServing = canary.serving !== undefined && stable.serving !== undefined;
+  const test = `one-sided two-proportion z-test (Agresti-Caffo), H0: canary - stable <= maxErrorRateIncrease, ${
+    onServing ? `on Vertex AI's Predict calls per deployed model (5xx of response_count), each arm >= ${MIN_ERROR_REQUESTS} calls` : 'on ERROR results'
+  }`;
+  const [c, s] = onServing ? [{ errors: canary.serving!.errors, n: canary.serving!.requests }, { errors: stable.serving!.errors, n: stable.serving!.requests }] : [{ errors: canary.errors, n: canary.results }, { errors: stable.errors, n: stable.results }];
+  const floor = onServing ? MIN_ERROR_REQUESTS : 1;
+  if (c.n < floor || s.n < floor) return { metric: 'errorRate', outcome: 'insufficient', canary: null, stable: null, value: null, threshold: policy.maxErrorRateIncrease, test };
+  const t = errorRateTest(c, s, policy.maxErrorRateIncrease);
   return {
     metric: 'errorRate',
     outcome: t.pValue < policy.alpha ? 'fail' : 'pass',
@@ -125,7 +145,7 @@ export function describeVerdict(v: AnalysisVerdict): string {
   const parts = v.checks.map((c) => {
     switch (c.metric) {
       case 'errorRate':
-        return `error rate canary ${fmt(c.canary)} vs stable ${fmt(c.stable)} (p=${fmt(c.pValue ?? null, 4)}, margin ${c.threshold}) ${c.outcome}`;
+        return `error rate canary ${fmt(c.canary)} vs stable ${fmt(c.stable)}${v.calls ? ` of ${v.calls.canary} / ${v.calls.stable} calls` : ''} (p=${fmt(c.pValue ?? null, 4)}, margin ${c.threshold}) ${c.outcome}`;
       case 'latencyP95':
         return `p95 latency canary ${fmt(c.canary, 1)} ms vs stable ${fmt(c.stable, 1)} ms (ratio ${fmt(c.value, 2)}, max ${c.threshold}) ${c.outcome}`;
       case 'confidence':

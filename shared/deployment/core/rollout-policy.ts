@@ -10,6 +10,13 @@ export const analysisPolicySchema = z.strictObject({
   minResults: z.number().int().min(1).default(300),
   /** minutes since the analysis began before anything is decided */
   minMinutes: z.number().min(0).default(10),
+  /**
+   * minutes after which an analysis still short of its minimum sample stops waiting and
+   * decides `onTimeout` (a canary on an endpoint without traffic is not left in analysis forever)
+   */
+  maxMinutes: z.number().gt(0).default(1440),
+  /** what a timed-out analysis does: rollback (not proven, so not kept) or hold (decided, for a person) */
+  onTimeout: z.enum(['rollback', 'hold']).default('rollback'),
   /** the canary's error rate may exceed stable's by this much (absolute, 0..1) before the test may reject */
   maxErrorRateIncrease: z.number().min(0).max(1).default(0.02),
   /** canary p95 predict latency / stable p95, at most */
@@ -20,7 +27,7 @@ export const analysisPolicySchema = z.strictObject({
   maxLabelShift: z.number().min(0).max(1).default(0.2),
   /** significance level of the error-rate and label-shift tests */
   alpha: z.number().gt(0).lt(0.5).default(0.05),
-});
+}).refine((a) => a.maxMinutes > a.minMinutes, { message: 'maxMinutes must be more than minMinutes', path: ['maxMinutes'] });
 
 export const rolloutPolicySchema = z.strictObject({
   /**

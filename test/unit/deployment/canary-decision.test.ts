@@ -65,10 +65,33 @@ describe('the canary decision', () => {
     expect(judgeCanary(policy, arm(200, { errors: 3 }), arm(200), 12).verdict).toBe('pass');
   });
 
+  it('still short of the minimums at maxMinutes: waiting, marked timedOut (the policy decides); never before', () => {
+    const p = analysisPolicySchema.parse({ minResults: 100, minMinutes: 10, maxMinutes: 60 });
+    expect(judgeCanary(p, arm(5), arm(20), 59.99)).toMatchObject({ verdict: 'wait', waitingFor: 'canary has 5 of 100 results; stable has 20 of 100 results' });
+    expect(judgeCanary(p, arm(5), arm(20), 59.99).timedOut).toBeUndefined();
+    expect(judgeCanary(p, arm(5), arm(20), 60)).toMatchObject({ verdict: 'wait', timedOut: true });
+    // enough data at the limit: the checks decide
+    expect(judgeCanary(p, arm(200), arm(200), 61)).toMatchObject({ verdict: 'pass' });
+    expect(judgeCanary(p, arm(200), arm(200), 61).timedOut).toBeUndefined();
+  });
+
+  it("the error rate comes from Vertex AI's call counts when both arms have them (at least 30 calls each)", () => {
+    const withCalls = (a: ArmSample, requests: number, errors: number): ArmSample => ({ ...a, serving: { requests, errors } });
+    // every result OK (the workers' retries hid the failures), but 20% of the canary's calls failed
+    const v = judgeCanary(policy, withCalls(arm(200), 250, 50), withCalls(arm(200), 250, 0), 12);
+    expect(v).toMatchObject({ verdict: 'fail', failed: ['errorRate'], calls: { canary: 250, stable: 250 } });
+    expect(v.checks[0]).toMatchObject({ canary: 0.2, stable: 0, value: 0.2 });
+    expect(v.checks[0]!.pValue).toBeLessThan(1e-6);
+    expect(describeVerdict(v)).toContain('error rate canary 0.2 vs stable 0 of 250 / 250 calls');
+    // one arm without counts: back to ERROR results
+    expect(judgeCanary(policy, withCalls(arm(200), 250, 50), arm(200), 12).verdict).toBe('pass');
+    expect(judgeCanary(policy, withCalls(arm(200), 29, 10), withCalls(arm(200), 250, 0), 12)).toMatchObject({ verdict: 'wait', waitingFor: 'not enough OK results or calls for errorRate' });
+  });
+
   it('a check without its minimum sample keeps the decision waiting (p95 needs 20 OK results per arm)', () => {
     const p = analysisPolicySchema.parse({ minResults: 10, minMinutes: 0 });
     const v = judgeCanary(p, arm(15), arm(15), 1);
-    expect(v).toMatchObject({ verdict: 'wait', waitingFor: 'not enough OK results for latencyP95' });
+    expect(v).toMatchObject({ verdict: 'wait', waitingFor: 'not enough OK results or calls for latencyP95' });
   });
 });
 
@@ -112,7 +135,7 @@ describe('deploy.json rollout', () => {
     expect(spec.ok && spec.spec.rollout).toEqual({
       minGoldenAccuracy: 0.9,
       maxGoldenAccuracyDrop: 0.05,
-      analysis: { minResults: 300, minMinutes: 10, maxErrorRateIncrease: 0.02, maxLatencyP95Ratio: 1.5, maxConfidenceDrop: 0.1, maxLabelShift: 0.2, alpha: 0.05 },
+      analysis: { minResults: 300, minMinutes: 10, maxMinutes: 1440, onTimeout: 'rollback', maxErrorRateIncrease: 0.02, maxLatencyP95Ratio: 1.5, maxConfidenceDrop: 0.1, maxLabelShift: 0.2, alpha: 0.05 },
       onPass: 'promote',
       onFail: 'rollback',
     });
@@ -121,5 +144,7 @@ describe('deploy.json rollout', () => {
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.reason).toMatch(/rollout\.analysis/);
     expect(rolloutPolicySchema.safeParse({ golden: '../x.jsonl' }).success).toBe(false);
+    expect(analysisPolicySchema.safeParse({ minMinutes: 30, maxMinutes: 30 }).success).toBe(false);
+    expect(analysisPolicySchema.safeParse({ onTimeout: 'promote' }).success).toBe(false);
   });
 });
