@@ -3,7 +3,7 @@ import type { Logger } from '#shared/logging/logger';
 import { errorMessage } from '#shared/errors';
 import { SeededRandom } from '#local/model-build/seeded-random';
 import type { BinaryCloudEvent } from './cloud-event';
-import { nextRetryDelay, type RetryPolicy } from './retry-backoff';
+import { nextRedeliveryDelay, type RedeliveryPolicy } from './redelivery-policy';
 
 /** Fault injection for tests of event consumers. */
 export interface DeliveryFaults {
@@ -50,7 +50,7 @@ export class EventDelivery {
   private readonly lanes = new Map<string, { inFlight: number; queue: Attempt[]; head: number }>();
 
   constructor(
-    private readonly opts: { retry: RetryPolicy; deadLetterFile: string; logger: Logger; timeoutMs?: number; maxInFlightPerUrl?: number },
+    private readonly opts: { retry: RedeliveryPolicy; deadLetterFile: string; logger: Logger; timeoutMs?: number; maxInFlightPerUrl?: number },
   ) {}
 
   setFaults(f: DeliveryFaults): void {
@@ -163,7 +163,7 @@ export class EventDelivery {
       return this.done();
     }
     a.failures++;
-    const delay = nextRetryDelay(a.failures, a.firstAttemptAt, Date.now(), this.opts.retry);
+    const delay = nextRedeliveryDelay(a.failures, a.firstAttemptAt, Date.now(), this.opts.retry);
     if (delay !== undefined) {
       log.warn('event delivery failed; will retry', { attempt: a.failures, failure, retryInMs: Math.round(delay) });
       this.later(delay, () => this.enqueue(a));

@@ -11,7 +11,7 @@ import { createApiHandler } from './json-api';
 import { NotificationRegistry, type NotificationInput } from './notifications';
 import { ObjectStore, type StoreEvent } from './object-store';
 import { ResumableUploads } from './resumable-uploads';
-import { DEFAULT_RETRY, type RetryPolicy } from './retry-backoff';
+import { DEFAULT_REDELIVERY, type RedeliveryPolicy } from './redelivery-policy';
 
 export interface StorageEmulatorOptions {
   /** 0 or unset: any free port */
@@ -23,7 +23,7 @@ export interface StorageEmulatorOptions {
   /** how often the folder is rescanned besides fs.watch (default 2 s) */
   rescanMs?: number;
   /** bounds on retrying a failed event delivery */
-  retry?: Partial<RetryPolicy>;
+  retry?: Partial<RedeliveryPolicy>;
   /** per-attempt timeout of an event delivery (default 30 s) */
   deliveryTimeoutMs?: number;
   logger?: Logger;
@@ -52,7 +52,7 @@ export async function startStorageEmulator(opts: StorageEmulatorOptions): Promis
   let baseUrl = '';
   const layout = new DataLayout(dataDir);
   const delivery = new EventDelivery({
-    retry: { ...DEFAULT_RETRY, ...opts.retry },
+    retry: { ...DEFAULT_REDELIVERY, ...opts.retry },
     deadLetterFile: layout.deadLetterFile,
     logger,
     timeoutMs: opts.deliveryTimeoutMs,

@@ -93,7 +93,7 @@ export async function advanceVersion(ctx: DeploymentContext, start: VersionRecor
 }
 
 async function startUpload(ctx: DeploymentContext, rec: VersionRecord, holder: string): Promise<VersionRecord> {
-  const modelRec = await retrying(ctx, 'firestore.getModel', () => ctx.store.getModel(rec.model));
+  const modelRec = await ctx.store.getModel(rec.model);
   let parentModel = modelRec?.vertexModel;
   if (parentModel) {
     // A previous attempt may have uploaded and died before recording the operation.
@@ -161,7 +161,7 @@ export async function startDeploy(ctx: DeploymentContext, rec: VersionRecord, ho
 }
 
 async function finishDeploy(ctx: DeploymentContext, rec: VersionRecord, holder: string, deployedModelId: string): Promise<VersionRecord> {
-  const before = (await retrying(ctx, 'firestore.getModel', () => ctx.store.getModel(rec.model)))?.traffic;
+  const before = (await ctx.store.getModel(rec.model))?.traffic;
   rec = await recordChange(ctx, rec, holder, { patch: { deployedModelId, operation: null } });
   const view = await syncTraffic(ctx, rec.model, rec.endpoint!, before);
   rec = await recordChange(ctx, rec, holder, {

@@ -3,7 +3,7 @@ import { describeVerdict, judgeCanary } from './core/canary-decision';
 import type { DeploySpec } from './core/deploy-spec';
 import { goldenFromTree, judgeGolden, parseGoldenJsonl, scoreGolden, type GoldenItem, type GoldenVerdict } from './core/golden-set';
 import type { RolloutDecision, RolloutState, VersionRecord } from './core/records';
-import { isTransientError } from './core/retry-policy';
+import { isTransient } from '#shared/retry/retry-policy';
 import { defaultGoldenCalls, type RolloutPolicy } from './core/rollout-policy';
 import { isServing } from './core/state-machine';
 import { nonZero, promoteSplit, scaleTo } from './core/traffic';
@@ -85,7 +85,7 @@ export async function stepRollout(ctx: DeploymentContext, rec: VersionRecord, ho
   if (rollout.phase === 'analysis') {
     if (!ctx.results) return rec;
     const since = new Date(rollout.analysisStartedAt ?? rollout.startedAt);
-    const [canary, ...stables] = await Promise.all([rec.deployedModelId, ...Object.values(rollout.stable)].map((id) => retrying(ctx, 'firestore.results', () => ctx.results!.resultsOf(id, since, MAX_RESULTS_PER_ARM))));
+    const [canary, ...stables] = await Promise.all([rec.deployedModelId, ...Object.values(rollout.stable)].map((id) => ctx.results!.resultsOf(id, since, MAX_RESULTS_PER_ARM)));
     const minutes = (ctx.clock.now().getTime() - since.getTime()) / 60_000;
     const verdict = judgeCanary(policy.analysis, armSample(canary!), armSample(stables.flat()), minutes);
     const checks = Object.fromEntries(verdict.checks.map((c) => [c.metric, c])) as Partial<Record<CheckName, CheckFigures>>;
@@ -117,7 +117,7 @@ async function act(ctx: DeploymentContext, rec: VersionRecord, holder: string, d
   if (rec.state !== 'CANARY_ANALYSIS') return rec;
   const endpoint = rec.endpoint!;
   if (decision.outcome === 'promote') {
-    const before = (await retrying(ctx, 'firestore.getModel', () => ctx.store.getModel(rec.model)))?.traffic;
+    const before = (await ctx.store.getModel(rec.model))?.traffic;
     const info = await retrying(ctx, 'vertex.getEndpoint', () => ctx.vertex.getEndpoint(endpoint));
     await retrying(ctx, 'vertex.updateEndpoint', () => ctx.vertex.setTraffic(endpoint, promoteSplit(info.trafficSplit, rec.deployedModelId!)));
     await syncTraffic(ctx, rec.model, endpoint, before);
@@ -126,7 +126,7 @@ async function act(ctx: DeploymentContext, rec: VersionRecord, holder: string, d
     return next;
   }
   if (decision.outcome === 'rollback') {
-    const before = (await retrying(ctx, 'firestore.getModel', () => ctx.store.getModel(rec.model)))?.traffic;
+    const before = (await ctx.store.getModel(rec.model))?.traffic;
     const info = await retrying(ctx, 'vertex.getEndpoint', () => ctx.vertex.getEndpoint(endpoint));
     const others = nonZero(Object.fromEntries(Object.entries(info.trafficSplit).filter(([id]) => id !== rec.deployedModelId)));
     if (Object.keys(others).length === 0) {
@@ -166,11 +166,11 @@ function versionFolder(rec: VersionRecord): { bucket: string; prefix: string; ur
 
 async function goldenItems(ctx: DeploymentContext, rec: VersionRecord, policy: RolloutPolicy): Promise<{ items: GoldenItem[] } | { error: string } | undefined> {
   const folder = versionFolder(rec);
-  const listing = (await retrying(ctx, 'storage.list', () => ctx.artifacts.listFolder(folder.bucket, folder.prefix))).map((o) => o.path);
+  const listing = (await ctx.artifacts.listFolder(folder.bucket, folder.prefix)).map((o) => o.path);
   const chosen = policy.golden ?? (listing.includes('golden.jsonl') ? 'golden.jsonl' : listing.some((p) => p.startsWith('_golden/')) ? '_golden/' : undefined);
   if (chosen === undefined) return undefined;
   if (chosen.endsWith('.jsonl')) {
-    const bytes = await retrying(ctx, 'storage.read', () => ctx.artifacts.read(folder.bucket, `${folder.prefix}${chosen}`));
+    const bytes = await ctx.artifacts.read(folder.bucket, `${folder.prefix}${chosen}`);
     if (!bytes) return { error: `golden gate: ${chosen} is not in the version folder` };
     const parsed = parseGoldenJsonl(bytes.toString('utf8'), folder.uri);
     return parsed.ok ? { items: parsed.items } : { error: `golden gate: ${parsed.reason}` };
@@ -196,7 +196,7 @@ async function goldenGate(ctx: DeploymentContext, rec: VersionRecord, policy: Ro
   const bytes = new Map<string, Buffer>();
   for (const item of items) {
     const m = /^gs:\/\/([^/]+)\/(.+)$/.exec(item.uri)!;
-    const b = await retrying(ctx, 'storage.read', () => ctx.artifacts.read(m[1]!, m[2]!));
+    const b = await ctx.artifacts.read(m[1]!, m[2]!);
     if (!b) return failed(`golden gate: ${item.uri} does not exist`);
     bytes.set(item.uri, b);
   }
@@ -222,7 +222,7 @@ async function goldenGate(ctx: DeploymentContext, rec: VersionRecord, policy: Ro
     try {
       answer = await ctx.predictor.predict(rec.endpoint!, batch.map((i) => bytes.get(i.uri)!));
     } catch (err) {
-      if (isTransientError(err)) continue; // a refused call counts as one of the attempts
+      if (isTransient(err)) continue; // a refused call counts as one of the attempts
       throw err;
     }
     const into = answer.deployedModelId === rec.deployedModelId ? canaryAnswers : stableIds.has(answer.deployedModelId) ? stableAnswers : undefined;

@@ -4,7 +4,7 @@ import { decideCompleteness, MARKER } from './core/completeness';
 import { TF_SERVING_FOLDER, TF_SERVING_MODEL_VERSION } from './core/container-image';
 import { parseObjectPath, versionPrefix } from './core/object-path';
 import type { VersionRecord } from './core/records';
-import { isTransientError } from './core/retry-policy';
+import { isTransient } from '#shared/retry/retry-policy';
 import { versionAlias } from './core/version-alias';
 import { trafficLabel } from './core/deploy-spec';
 import { retrying, type DeploymentContext } from './context';
@@ -62,7 +62,7 @@ export async function handleArtifactEvent(ctx: DeploymentContext, cfg: DropConfi
   // model-drop's own copy of a version for TensorFlow Serving (see copyForTfServing)
   if (path.file.startsWith(TF_SERVING_FOLDER)) return { outcome: 'ignored', why: `${TF_SERVING_FOLDER} holds the copy made for TensorFlow Serving` };
   const prefix = versionPrefix(path.model, path.version);
-  const listing = await retrying(ctx, 'storage.list', () => ctx.artifacts.listFolder(ev.bucket, prefix));
+  const listing = await ctx.artifacts.listFolder(ev.bucket, prefix);
   const completeness = decideCompleteness(
     listing.map((o) => o.path),
     { requireMarker: cfg.requireMarker },
@@ -102,7 +102,7 @@ export async function handleArtifactEvent(ctx: DeploymentContext, cfg: DropConfi
       log.warn('another worker took the version over', { err: errorMessage(err) });
       return { outcome: 'skipped', why: errorMessage(err) };
     }
-    if (isTransientError(err)) throw err;
+    if (isTransient(err)) throw err;
     // Vertex AI refused a request for a reason retrying cannot fix (bad machine type, quota, ...).
     const current = (await ctx.store.get(rec.model, rec.version)) ?? rec;
     if (current.state === 'FAILED') return { outcome: 'advanced', state: 'FAILED' };
@@ -116,8 +116,8 @@ export async function handleArtifactEvent(ctx: DeploymentContext, cfg: DropConfi
 async function validate(ctx: DeploymentContext, cfg: DropConfig, rec: VersionRecord, holder: string, bucket: string, prefix: string, files: string[]): Promise<VersionRecord> {
   const hasSpec = files.includes('deploy.json');
   const [savedModel, deployJson] = await Promise.all([
-    retrying(ctx, 'storage.read', () => ctx.artifacts.read(bucket, `${prefix}saved_model.pb`)),
-    hasSpec ? retrying(ctx, 'storage.read', () => ctx.artifacts.read(bucket, `${prefix}deploy.json`)) : Promise.resolve(undefined),
+    ctx.artifacts.read(bucket, `${prefix}saved_model.pb`),
+    hasSpec ? ctx.artifacts.read(bucket, `${prefix}deploy.json`) : Promise.resolve(undefined),
   ]);
   if (!savedModel) return fail(ctx, rec, holder, 'saved_model.pb disappeared before it could be read: upload the version again');
   const result = validateVersion({
@@ -158,7 +158,7 @@ async function validate(ctx: DeploymentContext, cfg: DropConfig, rec: VersionRec
  */
 async function copyForTfServing(ctx: DeploymentContext, bucket: string, prefix: string): Promise<string> {
   const target = `${prefix}${TF_SERVING_FOLDER}${TF_SERVING_MODEL_VERSION}/`;
-  const files = (await retrying(ctx, 'storage.list', () => ctx.artifacts.listFolder(bucket, prefix))).map((o) => o.path);
+  const files = (await ctx.artifacts.listFolder(bucket, prefix)).map((o) => o.path);
   const model = files.filter((f) => f !== 'deploy.json' && f !== MARKER && !f.startsWith(TF_SERVING_FOLDER));
   for (const f of model) await retrying(ctx, 'storage.copy', () => ctx.artifacts.copy(bucket, `${prefix}${f}`, `${target}${f}`));
   return `gs://${bucket}/${prefix}${TF_SERVING_FOLDER}`;

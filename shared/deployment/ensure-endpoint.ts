@@ -7,7 +7,7 @@ import { retrying, type DeploymentContext } from './context';
  * in one worker at a time, so two versions deploying at once never make two endpoints.
  */
 export async function ensureEndpoint(ctx: DeploymentContext, model: string, holder: string): Promise<string> {
-  const known = await retrying(ctx, 'firestore.getModel', () => ctx.store.getModel(model));
+  const known = await ctx.store.getModel(model);
   if (known?.endpoint) return known.endpoint;
   const leased = await retrying(ctx, 'firestore.endpointLease', () => ctx.store.acquireEndpointLease(model, holder, ctx.leaseMs, ctx.clock.now()));
   if (!leased) throw new TransientError(`the endpoint of ${model} is being created by another worker`);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { errorMessage } from '#shared/errors';
 import { LOG_EVENTS } from '#shared/logging/log-events';
 import type { VersionRecord } from './core/records';
-import { isTransientError } from './core/retry-policy';
+import { isTransient } from '#shared/retry/retry-policy';
 import { isInProgress } from './core/state-machine';
 import type { DeploymentContext } from './context';
 import { advanceVersion } from './advance-version';
@@ -44,7 +44,7 @@ export async function reconcile(ctx: DeploymentContext, opts: ReconcileOptions):
     } catch (err) {
       if (err instanceof LeaseLostError) continue;
       summary.errors.push({ model: rec.model, version: rec.version, error: errorMessage(err) });
-      if (isTransientError(err)) {
+      if (isTransient(err)) {
         ctx.log.warn('transient error; the next tick tries again', { model: rec.model, version: rec.version, err: errorMessage(err) });
       } else {
         // e.g. the operation no longer exists: a person has to look, and the state says why.

@@ -15,8 +15,8 @@ export async function recordChange(ctx: DeploymentContext, rec: VersionRecord, h
     const log = ctx.log.child({ model: rec.model, version: rec.version });
     (next.state === 'FAILED' ? log.error : log.info)(`version ${next.state}`, { from: rec.state, reason: change.reason });
     try {
-      await retrying(ctx, 'model-events.publish', () =>
-        ctx.events.publish({
+      // no retrying(): the Pub/Sub client retries a publish itself (every transient code, up to 10 min)
+      await ctx.events.publish({
           model: next.model,
           version: next.version,
           from: rec.state,
@@ -30,8 +30,7 @@ export async function recordChange(ctx: DeploymentContext, rec: VersionRecord, h
           ...(next.trafficPercent !== undefined ? { trafficPercent: next.trafficPercent } : {}),
           // the transition a rollout decision made carries its numbers
           ...(rec.state === 'CANARY_ANALYSIS' && next.rollout?.decision ? { rollout: next.rollout.decision } : {}),
-        }),
-      );
+        });
     } catch (err) {
       log.error('could not publish to model-events', { err: errorMessage(err), state: next.state });
     }

@@ -13,7 +13,7 @@ export interface TrafficView {
 export async function readTraffic(ctx: DeploymentContext, model: string, endpoint: string): Promise<TrafficView> {
   const [info, versions] = await Promise.all([
     retrying(ctx, 'vertex.getEndpoint', () => ctx.vertex.getEndpoint(endpoint)),
-    retrying(ctx, 'firestore.listVersions', () => ctx.store.listVersions(model)),
+    ctx.store.listVersions(model),
   ]);
   const versionById = new Map(versions.filter((v) => v.deployedModelId).map((v) => [v.deployedModelId!, v.version]));
   const byVersion: Record<string, number> = {};

@@ -2,7 +2,8 @@ import { PermanentError, TransientError, errorMessage } from '#shared/errors';
 import type { Logger } from '#shared/logging/logger';
 import { fitsOneRequest, instanceRequestBytes, packInstances, REQUEST_OVERHEAD_BYTES, type PackLimits } from './core/pack-instances';
 import type { Predictor, PredictResponse } from './ports';
-import { DEFAULT_BACKOFF, GrpcCode, grpcCode, retryWithinBudget, type BackoffPolicy } from './retry-policy';
+import { GrpcCode, grpcCode } from '#shared/retry/error-codes';
+import { isRefusedCall, PREDICT_RETRY_POLICY, withRetry, type RetryPolicy } from '#shared/retry/retry-policy';
 
 export type InstanceOutcome =
   | { ok: true; label: string; confidence: number; deployedModelId: string; model: string; modelVersionId: string; latencyMs: number }
@@ -18,7 +19,7 @@ export interface BatcherOptions {
    */
   maxInFlight?: number;
   pack: PackLimits;
-  backoff?: BackoffPolicy;
+  backoff?: RetryPolicy;
   logger: Logger;
 }
 
@@ -123,9 +124,10 @@ export class PredictBatcher {
     const started = Date.now();
     let response: PredictResponse;
     try {
-      response = await retryWithinBudget(() => this.call(group), {
+      response = await withRetry(() => this.call(group), {
         deadline,
-        policy: this.opts.backoff ?? DEFAULT_BACKOFF,
+        policy: this.opts.backoff ?? PREDICT_RETRY_POLICY,
+        retryable: isRefusedCall,
         onRetry: (err, attempt, delayMs) =>
           this.opts.logger.warn('predict call refused; backing off', { endpoint: this.endpoint, instances: group.length, attempt, delayMs, code: grpcCode(err) }),
       });

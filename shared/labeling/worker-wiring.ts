@@ -22,7 +22,7 @@ export function buildWorkerDeps(cfg: WorkerConfig, logger: Logger): WorkerDeps {
       windowMs: cfg.PREDICT_COALESCE_MS,
       maxInFlight: cfg.PREDICT_MAX_IN_FLIGHT,
       pack: { maxInstances: cfg.PREDICT_MAX_INSTANCES, maxRequestBytes: cfg.PREDICT_MAX_REQUEST_BYTES },
-      backoff: { initialDelayMs: cfg.PREDICT_BACKOFF_INITIAL_MS, maxDelayMs: cfg.PREDICT_BACKOFF_MAX_MS, multiplier: 2 },
+      backoff: { maxAttempts: Infinity, initialDelayMs: cfg.PREDICT_BACKOFF_INITIAL_MS, maxDelayMs: cfg.PREDICT_BACKOFF_MAX_MS }, // attempts bounded by PREDICT_RETRY_BUDGET_MS
       logger,
     }),
     limits: {

@@ -74,7 +74,7 @@ describe('storage emulator object events (Eventarc CloudEvents)', () => {
       dataDir,
       settleMs: 150,
       rescanMs: 500,
-      retry: { maxAttempts: 4, initialBackoffMs: 20, maxBackoffMs: 100, maxAgeMs: 5_000 },
+      retry: { maxAttempts: 4, initialDelayMs: 20, maxDelayMs: 100, maxAgeMs: 5_000 },
       logger: silentLogger,
     });
     storage = new Storage({ apiEndpoint: emulator.url, projectId });

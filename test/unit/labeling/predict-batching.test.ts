@@ -2,7 +2,6 @@ import { silentLogger } from '#shared/logging/logger';
 import { packInstances, instanceRequestBytes, REQUEST_OVERHEAD_BYTES } from '#shared/labeling/core/pack-instances';
 import { BatcherRegistry, PredictBatcher } from '#shared/labeling/predict-batcher';
 import type { Predictor } from '#shared/labeling/ports';
-import { backoffDelay, retryWithinBudget } from '#shared/labeling/retry-policy';
 import { PermanentError, TransientError } from '#shared/errors';
 
 const grpcError = (code: number, message = 'x') => Object.assign(new Error(message), { code });
@@ -13,46 +12,6 @@ describe('packInstances', () => {
     const groups = packInstances([300, 300, 300, 300, 10, 10, 10, 10, 10], (n) => n, limits);
     expect(groups).toEqual([[300, 300, 300], [300, 10, 10, 10], [10, 10]]);
     expect(instanceRequestBytes(300)).toBeGreaterThanOrEqual(400);
-  });
-});
-
-describe('retryWithinBudget', () => {
-  it('retries RESOURCE_EXHAUSTED / UNAVAILABLE / DEADLINE_EXCEEDED, not INVALID_ARGUMENT', async () => {
-    let calls = 0;
-    const sleep = async () => undefined;
-    const v = await retryWithinBudget(
-      async () => {
-        calls++;
-        if (calls < 4) throw grpcError([8, 14, 4][calls - 1]!);
-        return 'ok';
-      },
-      { deadline: Date.now() + 60_000, sleep },
-    );
-    expect([v, calls]).toEqual(['ok', 4]);
-    await expect(retryWithinBudget(async () => Promise.reject(grpcError(3)), { deadline: Date.now() + 60_000, sleep })).rejects.toMatchObject({ code: 3 });
-  });
-
-  it('gives up with the last error when the next wait would pass the deadline', async () => {
-    let now = 0;
-    let calls = 0;
-    const p = retryWithinBudget(
-      async () => {
-        calls++;
-        throw grpcError(8);
-      },
-      { deadline: 1_000, now: () => now, sleep: async (ms) => void (now += ms), policy: { initialDelayMs: 100, maxDelayMs: 400, multiplier: 2 } },
-    );
-    await expect(p).rejects.toMatchObject({ code: 8 });
-    expect(calls).toBeGreaterThan(2);
-    expect(now).toBeLessThan(1_000);
-  });
-
-  it('jitters below an exponential cap', () => {
-    const policy = { initialDelayMs: 100, maxDelayMs: 1000, multiplier: 2 };
-    expect(backoffDelay(0, policy, () => 0.999)).toBeLessThan(100);
-    expect(backoffDelay(3, policy, () => 0.999)).toBeLessThan(800);
-    expect(backoffDelay(3, policy, () => 0.999)).toBeGreaterThan(700);
-    expect(backoffDelay(10, policy, () => 0.999)).toBeLessThan(1000);
   });
 });
 
@@ -85,7 +44,7 @@ describe('PredictBatcher', () => {
 
   it('reports a busy endpoint past the budget as transient for every image of the call', async () => {
     const predictor: Predictor = { predict: async () => Promise.reject(grpcError(8, 'Rate of traffic exceeds capacity')) };
-    const b = new PredictBatcher(predictor, 'e', { windowMs: 0, pack: { maxRequestBytes: 1_000_000, maxInstances: 8 }, backoff: { initialDelayMs: 5, maxDelayMs: 10, multiplier: 2 }, logger: silentLogger });
+    const b = new PredictBatcher(predictor, 'e', { windowMs: 0, pack: { maxRequestBytes: 1_000_000, maxInstances: 8 }, backoff: { maxAttempts: Infinity, initialDelayMs: 5, maxDelayMs: 10 }, logger: silentLogger });
     const out = await b.submit([{ bytes: img(1), deadline: Date.now() + 50 }, { bytes: img(2), deadline: Date.now() + 50 }]);
     expect(out.every((o) => !o.ok && o.error instanceof TransientError)).toBe(true);
   });

@@ -1,7 +1,7 @@
 import { listObjects } from '#local/storage-emulator/list-objects';
 import { checkPreconditions } from '#local/storage-emulator/preconditions';
 import { parseRange, parseUploadRange } from '#local/storage-emulator/byte-range';
-import { backoffMs, nextRetryDelay } from '#local/storage-emulator/retry-backoff';
+import { nextRedeliveryDelay } from '#local/storage-emulator/redelivery-policy';
 import { GenerationClock } from '#local/storage-emulator/generation-clock';
 import { isPlainName } from '#local/storage-emulator/data-layout';
 
@@ -55,13 +55,14 @@ describe('ranges', () => {
   });
 });
 
-it('backoff grows exponentially with jitter and stops at the bounds', () => {
-  const policy = { maxAttempts: 5, maxAgeMs: 10_000, initialBackoffMs: 100, maxBackoffMs: 1_000 };
-  expect(backoffMs(1, policy, () => 0)).toBe(50);
-  expect(backoffMs(3, policy, () => 1)).toBe(400);
-  expect(backoffMs(10, policy, () => 1)).toBe(1_000);
-  expect(nextRetryDelay(5, 0, 0, policy)).toBeUndefined();
-  expect(nextRetryDelay(1, 0, 9_990, policy, () => 1)).toBeUndefined();
+it('redelivery backs off on the shared policy and stops at the attempts and the age', () => {
+  const policy = { maxAttempts: 5, maxAgeMs: 10_000, initialDelayMs: 100, maxDelayMs: 1_000 };
+  expect(nextRedeliveryDelay(1, 0, 0, policy, () => 0.5)).toBe(50);
+  expect(nextRedeliveryDelay(3, 0, 0, policy, () => 0.999)).toBe(399);
+  expect(nextRedeliveryDelay(4, 0, 0, policy, () => 0.999)).toBe(799);
+  expect(nextRedeliveryDelay(5, 0, 0, policy, () => 0)).toBeUndefined();
+  expect(nextRedeliveryDelay(1, 0, 9_890, policy, () => 0.999)).toBe(99);
+  expect(nextRedeliveryDelay(1, 0, 9_990, policy, () => 0.999)).toBeUndefined();
 });
 
 it('generations increase strictly even within one millisecond and after a loaded one', () => {
