@@ -11,7 +11,7 @@ import { retrying, type DeploymentContext } from './context';
 import { recordChange } from './record-change';
 import { retireIdleVersions } from './retire-versions';
 import { readTraffic, syncTraffic } from './traffic-sync';
-import type { ResultSample } from './ports';
+import type { ResultSample, ServingCounts } from './ports';
 
 /** images per golden predict call, and their bytes at most (inside the 1.5 MB request limit with base64) */
 const GOLDEN_BATCH = 32;
@@ -86,11 +86,25 @@ export async function stepRollout(ctx: DeploymentContext, rec: VersionRecord, ho
     if (!ctx.results) return rec;
     const since = new Date(rollout.analysisStartedAt ?? rollout.startedAt);
     const [canary, ...stables] = await Promise.all([rec.deployedModelId, ...Object.values(rollout.stable)].map((id) => ctx.results!.resultsOf(id, since, MAX_RESULTS_PER_ARM)));
-    const minutes = (ctx.clock.now().getTime() - since.getTime()) / 60_000;
-    const verdict = judgeCanary(policy.analysis, armSample(canary!), armSample(stables.flat()), minutes);
+    const now = ctx.clock.now();
+    const minutes = (now.getTime() - since.getTime()) / 60_000;
+    const serving = await servingCounts(ctx, rec, since, now);
+    const stableIds = Object.values(rollout.stable);
+    const verdict = judgeCanary(policy.analysis, armSample(canary!, serving, [rec.deployedModelId]), armSample(stables.flat(), serving, stableIds), minutes);
     const checks = Object.fromEntries(verdict.checks.map((c) => [c.metric, c])) as Partial<Record<CheckName, CheckFigures>>;
     const summary = describeVerdict(verdict);
     const live = { at: ctx.clock.now().toISOString(), verdict: verdict.verdict, ...(verdict.waitingFor ? { waitingFor: verdict.waitingFor } : {}), summary, canaryResults: verdict.canaryResults, stableResults: verdict.stableResults, checks };
+    if (verdict.verdict === 'wait' && verdict.timedOut) {
+      const limit = policy.analysis.maxMinutes;
+      return decide(ctx, rec, holder, policy, { ...rollout, live }, {
+        outcome: policy.analysis.onTimeout === 'rollback' ? 'rollback' : 'hold-failed',
+        stage: 'analysis',
+        failed: 'maxMinutes',
+        summary: `canary analysis timed out after ${minutes.toFixed(1)} min (maxMinutes ${limit}), still waiting for: ${verdict.waitingFor}: ${summary}`,
+        at: now.toISOString(),
+        analysis: { canaryResults: verdict.canaryResults, stableResults: verdict.stableResults, minutes: verdict.minutes, checks },
+      });
+    }
     if (verdict.verdict === 'wait') return recordChange(ctx, rec, holder, { patch: { rollout: { ...rollout, live } } });
     const pass = verdict.verdict === 'pass';
     return decide(ctx, rec, holder, policy, { ...rollout, live }, {
@@ -143,8 +157,30 @@ async function act(ctx: DeploymentContext, rec: VersionRecord, holder: string, d
   return rec; // hold: decided, left to a person
 }
 
-function armSample(samples: readonly ResultSample[]): ArmSample {
+/**
+ * Vertex AI's per-deployed-model call counts over the window, or undefined without a metrics
+ * port or when they cannot be read (the error-rate check then counts ERROR results, and says so).
+ */
+async function servingCounts(ctx: DeploymentContext, rec: VersionRecord, since: Date, until: Date): Promise<Record<string, ServingCounts> | undefined> {
+  if (!ctx.metrics) return undefined;
+  try {
+    // not wrapped in retrying(): the Monitoring client retries ListTimeSeries itself (UNAVAILABLE, DEADLINE_EXCEEDED)
+    return await ctx.metrics.countsOf(rec.endpoint!, since, until);
+  } catch (err) {
+    ctx.log.error('rollout: Vertex AI serving metrics unreadable; the error-rate check counts ERROR results this tick', { model: rec.model, version: rec.version, err });
+    return undefined;
+  }
+}
+
+function armSample(samples: readonly ResultSample[], serving: Record<string, ServingCounts> | undefined, deployedModelIds: readonly string[]): ArmSample {
   const arm: ArmSample = { results: samples.length, errors: 0, latenciesMs: [], confidences: [], labels: {} };
+  if (serving) {
+    arm.serving = { requests: 0, errors: 0 };
+    for (const id of deployedModelIds) {
+      arm.serving.requests += serving[id]?.requests ?? 0;
+      arm.serving.errors += serving[id]?.errors ?? 0;
+    }
+  }
   for (const s of samples) {
     if (s.status === 'ERROR') {
       arm.errors++;

@@ -1,6 +1,6 @@
 import type { Logger } from '#shared/logging/logger';
 import { DEPLOYMENT_RETRY_POLICY, withRetry, type RetryPolicy } from '#shared/retry/retry-policy';
-import type { ArtifactStore, Clock, EndpointPredictor, ModelEventsPublisher, ResultsReader, VersionStore, VertexDeployer } from './ports';
+import type { ArtifactStore, Clock, EndpointPredictor, ModelEventsPublisher, ResultsReader, ServingMetrics, VersionStore, VertexDeployer } from './ports';
 
 /** Everything a deployment use case needs, injected: real adapters in functions, fakes in unit tests. */
 export interface DeploymentContext {
@@ -19,6 +19,8 @@ export interface DeploymentContext {
   predictor?: EndpointPredictor;
   /** the live analysis' results; without it a canary's analysis waits */
   results?: ResultsReader;
+  /** Vertex AI's per-deployed-model request and error counts, for the error-rate check; without it that check counts ERROR results */
+  metrics?: ServingMetrics;
 }
 
 /**
