@@ -1,11 +1,13 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
-import { Timestamp, type DocumentData, type Firestore } from '@google-cloud/firestore';
+import type { DocumentData, Firestore } from '@google-cloud/firestore';
 import { CommandFailed, UsageError } from './cli-errors';
+import { asReader, type DocumentReader } from './document-reader';
 import { JOB_NAME } from './label';
 import { csvHeader, formatLine, type ResultFormat, type ResultRow } from './result-format';
 import { positiveInt, runCommand } from './run-command';
 import { addTargetOptions, resolveTarget, type TargetFlags } from './target';
+import { documentReader } from './target-documents';
 
 interface ResultsFlags extends TargetFlags {
   json?: boolean;
@@ -31,13 +33,13 @@ export function main(argv: string[]): Promise<number> {
     const target = await resolveTarget(flags);
     const out: NodeJS.WritableStream = flags.out ? createWriteStream(flags.out) : process.stdout;
     try {
-      const firestore = target.firestore();
       const format: ResultFormat = flags.format ?? (flags.json ? 'jsonl' : 'table');
       if (format === 'csv') out.write(csvHeader());
       if (flags.follow) {
-        await followResults(firestore, job, (r) => out.write(formatLine(format, r)), flags.count);
+        await followResults(target.firestore(), job, (r) => out.write(formatLine(format, r)), flags.count);
       } else {
-        const rows = await readResults(firestore, job);
+        // one read over REST, with no Firestore client to load (--follow keeps the client's listeners)
+        const rows = await readResults(documentReader(target), job);
         if (flags.json) out.write(JSON.stringify(rows, null, 2) + '\n');
         else for (const r of rows) out.write(formatLine(format, r));
       }
@@ -56,16 +58,21 @@ export function toRow(id: string, data: DocumentData): ResultRow {
   const row: ResultRow = { id };
   for (const [k, v] of Object.entries(data)) {
     if (BOOKKEEPING.test(k)) continue;
-    row[k] = v instanceof Timestamp ? v.toDate().toISOString() : v;
+    row[k] = isTimestamp(v) ? v.toDate().toISOString() : v;
   }
   return row;
 }
 
-export async function readResults(firestore: Firestore, job: string): Promise<ResultRow[]> {
-  const jobRef = firestore.collection('jobs').doc(job);
-  const [jobSnap, results] = await Promise.all([jobRef.get(), jobRef.collection('results').get()]);
-  if (!jobSnap.exists && results.empty) throw new CommandFailed(`no job ${job}`);
-  return results.docs.map((d) => toRow(d.id, d.data())).sort((a, b) => String(a.imageUri).localeCompare(String(b.imageUri)));
+/** the Node client's Timestamp, or the REST reader's (both have toDate()); checked by shape so neither client loads for it */
+function isTimestamp(v: unknown): v is { toDate(): Date } {
+  return typeof v === 'object' && v !== null && typeof (v as { toDate?: unknown }).toDate === 'function' && '_seconds' in v;
+}
+
+export async function readResults(source: Firestore | DocumentReader, job: string): Promise<ResultRow[]> {
+  const reader = asReader(source);
+  const [jobData, results] = await Promise.all([reader.get(`jobs/${job}`), reader.list(`jobs/${job}/results`)]);
+  if (!jobData && results.length === 0) throw new CommandFailed(`no job ${job}`);
+  return results.map((d) => toRow(d.id, d.data)).sort((a, b) => String(a.imageUri).localeCompare(String(b.imageUri)));
 }
 
 /**

@@ -1,12 +1,14 @@
 import { Command } from 'commander';
 import type { Firestore } from '@google-cloud/firestore';
 import { daysUntilImageEnds, prebuiltImageAvailableUntil } from '#shared/deployment/core/container-image';
+import { MODEL_NAME } from '#shared/deployment/core/object-path';
 import type { ModelRecord, VersionRecord } from '#shared/deployment/core/records';
 import { CommandFailed, UsageError } from './cli-errors';
-import { MODEL_NAME } from './check-model-folder';
+import { asReader, type DocumentReader } from './document-reader';
 import { rolloutLines } from './rollout-figures';
 import { runCommand } from './run-command';
 import { addTargetOptions, resolveTarget, type TargetFlags } from './target';
+import { documentReader } from './target-documents';
 
 interface StatusFlags extends TargetFlags {
   json?: boolean;
@@ -38,7 +40,8 @@ export function main(argv: string[]): Promise<number> {
         await watchStatus(target.firestore(), model, seconds, !!flags.json);
         return;
       }
-      const models = await readStatus(target.firestore(), model);
+      // one picture: read over REST, with no Firestore client to load (--watch keeps the client's channel)
+      const models = await readStatus(documentReader(target), model);
       if (model && models.length === 0) throw new CommandFailed(`no model ${model}: nothing was deployed under that name`);
       process.stdout.write(flags.json ? JSON.stringify(model ? models[0] : models, null, 2) + '\n' : renderStatus(models));
       // on stderr, so --json stays the records alone
@@ -50,23 +53,23 @@ export function main(argv: string[]): Promise<number> {
   return runCommand(program, argv);
 }
 
-export async function readStatus(firestore: Firestore, only?: string): Promise<ModelStatus[]> {
-  const models = firestore.collection('models');
+export async function readStatus(source: Firestore | DocumentReader, only?: string): Promise<ModelStatus[]> {
+  const reader = asReader(source);
   // A model's versions may exist before models/{model} does (it is written at registration).
-  const names = only ? [only] : (await models.listDocuments()).map((d) => d.id).sort();
+  const names = only ? [only] : (await reader.listIds('models')).sort();
   const out: ModelStatus[] = [];
   for (const name of names) {
-    const [modelSnap, versionsSnap] = await Promise.all([models.doc(name).get(), models.doc(name).collection('versions').get()]);
-    if (!modelSnap.exists && versionsSnap.empty) continue;
-    const rec = (modelSnap.data() ?? {}) as Partial<ModelRecord>;
+    const [modelData, versionDocs] = await Promise.all([reader.get(`models/${name}`), reader.list(`models/${name}/versions`)]);
+    if (!modelData && versionDocs.length === 0) continue;
+    const rec = (modelData ?? {}) as Partial<ModelRecord>;
     out.push({
       model: name,
       endpoint: rec.endpoint ?? null,
       vertexModel: rec.vertexModel ?? null,
       traffic: rec.traffic ?? {},
-      versions: versionsSnap.docs
+      versions: versionDocs
         .map((d) => {
-          const { lease: _lease, ...v } = d.data() as VersionRecord;
+          const { lease: _lease, ...v } = d.data as VersionRecord;
           return v;
         })
         .sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt))),

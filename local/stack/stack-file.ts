@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -87,11 +88,31 @@ export async function findRunningStack(dataDir: string): Promise<StackInfo> {
   if (!info) throw new StackNotRunningError(dataDir, 'no stack.json');
   if (!isProcessAlive(info.pid)) throw new StackNotRunningError(dataDir, `process ${info.pid} is gone`);
   try {
-    const res = await fetch(`${info.controlUrl}ping`, { signal: AbortSignal.timeout(3000) });
-    const body = (await res.json()) as { pid?: number };
-    if (!res.ok || body.pid !== info.pid) throw new Error(`answered ${res.status}`);
+    const { status, body } = await getPing(`${info.controlUrl}ping`);
+    if (status !== 200 || body.pid !== info.pid) throw new Error(`answered ${status}`);
   } catch (err) {
     throw new StackNotRunningError(dataDir, `its control server at ${info.controlUrl} does not answer: ${(err as Error).message}`);
   }
   return info;
+}
+
+/** node:http rather than fetch: fetch's first call costs ~70 ms of CPU (undici), a fifth of a quick `dropship status` */
+function getPing(url: string): Promise<{ status: number; body: { pid?: number } }> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { timeout: 3000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { pid?: number } });
+        } catch (err) {
+          reject(err as Error);
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 3 s')));
+    req.on('error', reject);
+  });
 }
