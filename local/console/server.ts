@@ -49,11 +49,14 @@ const NO_PREVIEW = `<svg xmlns="http://www.w3.org/2000/svg" width="160" height="
 export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole> {
   const db = opts.firestore;
   mkdirSync(opts.cacheDir, { recursive: true });
+  /** known once listening; the Host check compares against it */
+  let port = 0;
   const clients = new Set<ServerResponse>();
   const broadcast = (event: string, data: unknown) => {
     for (const c of clients) c.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   };
   // Live: Firestore listeners on the server; the browser hears which part changed over SSE and re-reads it.
+  // biome-ignore lint/correctness/noUnusedVariables: read by `timer ??=` below (Biome counts a logical assignment as a write only)
   let timer: NodeJS.Timeout | undefined;
   const pending = new Set<string>();
   const changed = (what: string) => {
@@ -87,6 +90,17 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     });
   });
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // DNS rebinding: a page of another site whose name is made to resolve to 127.0.0.1 reaches
+    // this port, but its requests carry that name in Host. Only our own names are answered.
+    if (!isOwnHost(req.headers.host, port)) {
+      res.writeHead(403, { 'content-type': 'text/plain' }).end(`forbidden: the console answers only Host 127.0.0.1:${port} or localhost:${port}\n`);
+      return;
+    }
+    // Read-only: nothing here changes Firestore or Storage, and no other method is answered.
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('the console is read-only\n');
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const asset = ASSETS[url.pathname];
     if (asset) {
@@ -129,7 +143,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
-  const port = (server.address() as { port: number }).port;
+  port = (server.address() as { port: number }).port;
   return {
     url: `http://127.0.0.1:${port}/`,
     async close() {
@@ -139,6 +153,11 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** the Host header names this console: 127.0.0.1 or localhost, with its port (browsers always send it) */
+export function isOwnHost(host: string | undefined, port: number): boolean {
+  return host === `127.0.0.1:${port}` || host?.toLowerCase() === `localhost:${port}`;
 }
 
 const plain = (d: DocumentData): DocumentData => JSON.parse(JSON.stringify(d, (_k, v: unknown) => (v && typeof (v as { toDate?: unknown }).toDate === 'function' ? (v as { toDate(): Date }).toDate().toISOString() : v))) as DocumentData;
