@@ -2,26 +2,17 @@
  * How `dropship results` writes results: CSV (RFC 4180 quoting, a fixed header), JSON Lines,
  * or a table for people. Pure, so every format is tested without a stack.
  */
+import { RESULT_FIELDS, type ResultField } from '#shared/labeling/result';
+
 export type ResultFormat = 'csv' | 'jsonl' | 'table';
 
-export const RESULT_COLUMNS = [
-  'imageUri',
-  'status',
-  'label',
-  'confidence',
-  'error',
-  'reason',
-  'generation',
-  'modelName',
-  'model',
-  'modelVersionId',
-  'deployedModelId',
-  'latencyMs',
-  'id',
-  'job',
-] as const;
+/** The columns people read first, in this order; the rest of the result's fields follow. */
+const LEADING_COLUMNS = ['imageUri', 'status', 'label', 'confidence', 'error', 'reason', 'generation', 'modelName', 'model', 'modelVersionId', 'deployedModelId', 'latencyMs'] as const satisfies readonly ResultField[];
 
-export type ResultRow = Partial<Record<(typeof RESULT_COLUMNS)[number], unknown>> & Record<string, unknown>;
+/** Every field of the result document (#shared/labeling/result), so a new field gets a column. */
+export const RESULT_COLUMNS: readonly ResultField[] = [...LEADING_COLUMNS, ...RESULT_FIELDS.filter((f) => !(LEADING_COLUMNS as readonly ResultField[]).includes(f))];
+
+export type ResultRow = Partial<Record<ResultField, unknown>> & Record<string, unknown>;
 
 export function csvHeader(): string {
   return RESULT_COLUMNS.join(',') + '\n';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ModelEvent } from '#shared/deployment/ports';
 import { CHECKS } from '#shared/deployment/core/canary-decision';
 import { VERSION_STATES } from '#shared/deployment/core/state-machine';
-import type { LabelResult } from '#shared/labeling/result';
+import { labelResultSchema, type LabelResult } from '#shared/labeling/result';
 
 /**
  * What dropship publishes for subscribers, defined once: the JSON body and the attributes of
@@ -17,27 +17,17 @@ import type { LabelResult } from '#shared/labeling/result';
  */
 
 const text = z.string();
-const nullableText = z.string().nullable();
-
+/**
+ * The result document plus `type`, first (field numbers follow declaration order). `id` says
+ * what it is in a message: the same id as the resultId attribute.
+ */
 export const resultMessageSchema = z
   .strictObject({
     type: z.literal('result').describe('"result" for one image\'s outcome'),
-    id: text.describe('the result id: stable per (job, bucket, object, generation); the same id as the resultId attribute'),
-    job: text.describe('the job: the first folder of the image\'s path, or the manifest\'s folder'),
-    imageUri: text.describe('gs://bucket/object of the image (for a bad manifest line: the manifest URI with #line=N)'),
-    generation: nullableText.describe('the object generation that was labeled; null when the object could not be read'),
-    status: z.enum(['OK', 'ERROR']).describe('OK or ERROR'),
-    label: nullableText.describe('the predicted label (OK results)'),
-    confidence: z.number().nullable().describe('the predicted label\'s probability, 0..1 (OK results)'),
-    error: nullableText.describe('a sentence a user can act on (ERROR results)'),
-    reason: nullableText.describe('a stable machine-readable cause such as TOO_MANY_PIXELS (ERROR results)'),
-    modelName: nullableText.describe('the dropship model (models/<model>) the job asked for'),
-    model: nullableText.describe('the Vertex AI model resource that answered'),
-    modelVersionId: nullableText.describe('the Vertex AI model version that answered'),
-    deployedModelId: nullableText.describe('the deployed model on the endpoint that answered'),
-    latencyMs: z.number().int().nullable().describe('milliseconds the predict call took, with its retries'),
+    ...labelResultSchema.shape,
+    id: labelResultSchema.shape.id.describe('the result id: stable per (job, bucket, object, generation); the same id as the resultId attribute'),
   })
-  .describe('One image\'s outcome in one job: the fields of jobs/{job}/results/{id}');
+  .describe(labelResultSchema.description!);
 
 export const jobCompletedMessageSchema = z
   .strictObject({
@@ -145,8 +135,9 @@ export const MESSAGE_CONTRACTS = {
 
 export type ContractTopic = keyof typeof MESSAGE_CONTRACTS;
 
-// The contract is the code's own types: a field added to LabelResult or ModelEvent without
-// being declared here (or the other way round) fails to compile.
+// The contract is the code's own types: the result message is built from the result document's
+// schema; a field added to ModelEvent without being declared here (or the other way round) fails
+// to compile.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const resultIsLabelResult: Same<Omit<ResultMessage, 'type'>, LabelResult> = true;
 const modelEventIsModelEvent: Same<ModelEventMessage, ModelEvent> = true;

@@ -2,7 +2,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { TransientError } from '#shared/errors';
 import { FieldValue, type DocumentData, type DocumentReference, type Firestore } from '@google-cloud/firestore';
 import type { ClaimOutcome, JobDoc, LabelStore, Progress } from '../ports';
-import type { LabelResult } from '../result';
+import { resultFromDocument, type LabelResult } from '../result';
 
 /** Counter shards per job: each result transaction increments one, so no document is hot. */
 export const COUNTER_SHARDS = 16;
@@ -121,7 +121,8 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
           }
           try {
             await refs[i]!.update({ publishLeaseUntil: t + leaseMs }, { lastUpdateTime: snap.updateTime! });
-            toPublish.push(toResult(d));
+            // the result as stored, every schema field of it, for the taking-over delivery to publish
+            toPublish.push(resultFromDocument(d));
           } catch (err) {
             if (codeOf(err) !== FAILED_PRECONDITION) throw err;
             again.push(pending[i]!);
@@ -221,12 +222,4 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
 
 function toJobDoc(d: DocumentData): JobDoc {
   return { job: String(d.job), model: String(d.model ?? ''), state: d.state === 'COMPLETED' ? 'COMPLETED' : 'RUNNING', ...(typeof d.total === 'number' ? { total: d.total } : {}) };
-}
-
-const RESULT_FIELDS = ['id', 'job', 'imageUri', 'generation', 'status', 'label', 'confidence', 'error', 'reason', 'modelName', 'model', 'modelVersionId', 'deployedModelId', 'latencyMs'] as const;
-
-function toResult(d: DocumentData): LabelResult {
-  const out: Record<string, unknown> = {};
-  for (const k of RESULT_FIELDS) out[k] = d[k] ?? null;
-  return out as unknown as LabelResult;
 }
