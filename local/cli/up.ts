@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { missingEmulatorPrerequisites } from '#local/emulators/gcloud-emulators';
 import { resolveDataDir } from '#local/stack/data-dir';
-import { startStack, type RunningStack } from '#local/stack/start-stack';
+import { StackStartAborted, startStack, type RunningStack } from '#local/stack/start-stack';
 import { findRunningStack, type StackInfo } from '#local/stack/stack-file';
 import { reapStaleStack } from '#local/stack/stale-stack';
 import { DataLayout } from '#local/storage-emulator/data-layout';
@@ -49,19 +49,22 @@ async function up(flags: UpFlags): Promise<void> {
   rmSync(new DataLayout(join(dataDir, 'storage')).notificationsFile, { force: true });
 
   let signalled: NodeJS.Signals | undefined;
+  // A signal during the start stops it there, emulators still starting included.
+  const aborter = new AbortController();
   let wake: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (wake = resolve));
   const onSignal = (sig: NodeJS.Signals) => {
     if (signalled) return;
     signalled = sig;
     say(`${sig}: stopping everything the stack started...`);
+    aborter.abort();
     wake();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
-  // The functions run in this process: if one crashes it, still stop the emulators' process
-  // groups (they are not in ours) before exiting, so nothing is left behind.
+  // A crash here, or of a function's process, still stops every process group (they are not
+  // in ours) before exiting, so nothing is left behind.
   let stackRef: RunningStack | undefined;
   const onCrash = (err: unknown) => {
     say(`the stack crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -72,9 +75,12 @@ async function up(flags: UpFlags): Promise<void> {
 
   let stack: RunningStack | undefined;
   try {
-    stack = await startStack({ dataDir, lroDelayMs: flags.lroDelayMs, scheduleEveryMs: flags.tickMs, say });
+    stack = await startStack({ dataDir, lroDelayMs: flags.lroDelayMs, scheduleEveryMs: flags.tickMs, say, signal: aborter.signal, onCrash }).catch((err: unknown) => {
+      if (err instanceof StackStartAborted && signalled) return undefined;
+      throw err;
+    });
     stackRef = stack;
-    if (!signalled) {
+    if (stack && !signalled) {
       process.stdout.write(banner(stack, (Date.now() - t0) / 1000));
       // The web console over the same Firestore and Storage (dropship console runs it alone).
       const consoleTarget = await resolveTarget({ data: dataDir, local: true });
@@ -123,7 +129,7 @@ function banner(stack: RunningStack, seconds: number): string {
     'Read state and results: npx dropship status; npx dropship results <job> --follow',
     '',
     `Buckets: gs://${i.buckets.models}, gs://${i.buckets.images} (Storage emulator ${i.storage.url})`,
-    `Pub/Sub emulator ${i.pubsubEmulatorHost}, Firestore emulator ${i.firestoreEmulatorHost}, Vertex AI emulator ${i.vertex.endpoint}, project ${i.project}`,
+    `Pub/Sub emulator ${i.pubsubEmulatorHost}, Firestore emulator ${i.firestoreEmulatorHost}, Vertex AI emulator ${i.vertex.endpoint}${i.vertex.restPort ? ` (REST http://127.0.0.1:${i.vertex.restPort})` : ''}, project ${i.project}`,
     `Functions: ${Object.entries(i.functions).map(([n, u]) => `${n} ${u}`).join(', ') || '(none)'}`,
   ];
   if (stack.missingFunctions.length > 0) lines.push(`Not served (no code in functions/ yet): ${stack.missingFunctions.join(', ')}`);

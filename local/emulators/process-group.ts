@@ -30,10 +30,11 @@ export interface GroupTracking {
 export function spawnGroup(
   command: string,
   args: string[],
-  opts: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string; track?: GroupTracking },
+  /** logFile: where its output goes; absent: to this process's stdout and stderr */
+  opts: { logFile?: string; env?: NodeJS.ProcessEnv; cwd?: string; track?: GroupTracking },
 ): GroupProcess {
-  mkdirSync(dirname(opts.logFile), { recursive: true });
-  const fd = openSync(opts.logFile, 'a');
+  if (opts.logFile) mkdirSync(dirname(opts.logFile), { recursive: true });
+  const fd = opts.logFile ? openSync(opts.logFile, 'a') : undefined;
   const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env) };
   if (opts.track) env[WATCHDOG_TAG_ENV] = opts.track.tag;
   // The watchdog is plain JavaScript: it must not load the caller's loaders (--import tsx);
@@ -42,11 +43,11 @@ export function spawnGroup(
   delete watchdogEnv.NODE_OPTIONS;
   const child = spawn(process.execPath, ['-e', WATCHDOG_SCRIPT, '--', command, ...args], {
     detached: true,
-    stdio: ['pipe', fd, fd],
+    stdio: ['pipe', fd ?? 'inherit', fd ?? 'inherit'],
     env: watchdogEnv,
     cwd: opts.cwd,
   });
-  closeSync(fd);
+  if (fd !== undefined) closeSync(fd);
   if (child.pid === undefined) throw new Error(`could not start ${command}`);
   // The pipe must not keep this process alive, and it is never written to: its end is the message.
   (child.stdin as Socket | null)?.unref?.();

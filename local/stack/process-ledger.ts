@@ -45,6 +45,11 @@ export class ProcessLedger {
     };
   }
 
+  /** the process groups recorded so far */
+  get pgids(): number[] {
+    return this.groups.map((g) => g.pgid);
+  }
+
   /** the stack stopped what it started: nothing left to reap */
   remove(): void {
     const current = readLedger(this.dataDir);
@@ -88,11 +93,20 @@ function statFields(pid: number): string[] | undefined {
 
 /** the live processes in process group or session `pgid` that carry `tag` in their environment */
 export function taggedMembers(pgid: number, tag: string): number[] {
+  return tagged(tag, (f) => Number(f[2]) === pgid || Number(f[3]) === pgid);
+}
+
+/** every live process, whatever its group, that carries `tag` in its environment */
+export function taggedProcesses(tag: string): number[] {
+  return tagged(tag, () => true);
+}
+
+function tagged(tag: string, inScope: (statFields: string[]) => boolean): number[] {
   const out: number[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     const f = statFields(Number(d));
-    if (!f || (Number(f[2]) !== pgid && Number(f[3]) !== pgid) || f[0] === 'Z') continue;
+    if (!f || !inScope(f) || f[0] === 'Z') continue;
     try {
       const environ = readFileSync(`/proc/${d}/environ`, 'utf8').split('\0');
       if (environ.includes(`${WATCHDOG_TAG_ENV}=${tag}`)) out.push(Number(d));

@@ -6,7 +6,6 @@ import { startPubsubEmulator, type RunningEmulator } from '#local/emulators/gclo
 import { killGroup, type GroupProcess } from '#local/emulators/process-group';
 import { startStorageEmulator, type StorageEmulator } from '#local/storage-emulator/start';
 import { startVertexEmulator, type VertexEmulator } from '#local/vertex-emulator/start';
-import type { ServedFunction } from '#local/functions-host/serve-function';
 import { TOPOLOGY } from '#shared/topology';
 import { startControlServer } from './control-server';
 import { createTopology } from './create-topology';
@@ -15,7 +14,7 @@ import { waitGroupGone } from '#local/emulators/process-group';
 import { LOCAL_BUCKETS, LOCAL_PROJECT, LOCAL_REGION } from './local-names';
 import { startPersistentFirestore, type PersistentFirestore } from './persistent-firestore';
 import { startScheduleTimers } from './reconcile-timer';
-import { serveFunctions } from './serve-functions';
+import { startFunctionProcesses } from './function-processes';
 import { ProcessLedger } from './process-ledger';
 import { removeStackFile, writeStackFile, type StackInfo } from './stack-file';
 
@@ -35,6 +34,23 @@ export interface StackOptions {
   scheduleEveryMs: number;
   /** progress lines for the person watching */
   say: (line: string) => void;
+  /**
+   * Aborting it stops the start at once: emulators still starting are stopped, so are the
+   * parts already running, and startStack rejects with StackStartAborted.
+   */
+  signal?: AbortSignal;
+  /**
+   * Told when a function process ends on its own once the stack runs (a function crashed it);
+   * the caller stops the stack. Default: thrown as an uncaught exception.
+   */
+  onCrash?: (err: Error) => void;
+}
+
+export class StackStartAborted extends Error {
+  constructor() {
+    super('the stack was stopped while it started');
+    this.name = 'StackStartAborted';
+  }
 }
 
 export interface RunningStack {
@@ -48,8 +64,9 @@ export interface RunningStack {
 
 /**
  * Starts the whole local stack: the gcloud Pub/Sub and Firestore emulators, the Storage and
- * Vertex AI emulators, every function of TOPOLOGY, the topology itself, and the schedule
- * timers; then writes <data>/stack.json. If any step fails, what was started is stopped.
+ * Vertex AI emulators, every function of TOPOLOGY (in processes of their own), the topology
+ * itself, and the schedule timers; then writes <data>/stack.json. If any step fails or the
+ * start is aborted, what was started is stopped.
  */
 export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const startedAt = new Date().toISOString();
@@ -67,7 +84,21 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       await stop().catch((err: unknown) => opts.say(`while stopping: ${(err as Error).message}`));
     }
   };
+  let crashedWhileStarting: Error | undefined;
+  let started = false;
+  const checkpoint = () => {
+    if (opts.signal?.aborted) throw new StackStartAborted();
+    if (crashedWhileStarting) throw crashedWhileStarting;
+  };
+  // Java emulators take seconds to come up: an abort stops the groups already recorded, which
+  // makes their readiness wait fail at once instead of after the start.
+  let emulatorsStarting = true;
+  const onAbort = () => {
+    if (emulatorsStarting) for (const pgid of ledger.pgids) killGroup(pgid, 'SIGTERM');
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    checkpoint();
     opts.say('starting the Pub/Sub, Firestore, Storage and Vertex AI emulators...');
     const storageDir = dir('storage');
     const results = await Promise.allSettled([
@@ -76,6 +107,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       startStorageEmulator({ dataDir: storageDir }),
       startVertexEmulator({ dataDir: dir('vertex'), restPort: 0, gcsRoot: storageDir, lroDelayMs: opts.lroDelayMs }),
     ] as const);
+    emulatorsStarting = false;
     const [pubsubR, firestoreR, storageR, vertexR] = results;
     if (pubsubR.status === 'fulfilled') stoppers.push(() => stopGroup(pubsubR.value.process, opts.say));
     if (firestoreR.status === 'fulfilled') {
@@ -87,6 +119,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     if (storageR.status === 'fulfilled') stoppers.push(() => storageR.value.stop());
     if (vertexR.status === 'fulfilled') stoppers.push(() => vertexR.value.stop());
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    checkpoint();
     if (failed) throw failed.reason;
     const pubsubEmu = (pubsubR as PromiseFulfilledResult<RunningEmulator>).value;
     const firestore = (firestoreR as PromiseFulfilledResult<PersistentFirestore>).value;
@@ -103,13 +136,31 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       vertexEndpoint: vertex.endpoint,
       buckets: LOCAL_BUCKETS,
     });
-    // The functions run in this process and parse their configuration when they load.
+    // This process's own clients (the topology's) find the emulators the same way.
     Object.assign(process.env, env);
 
-    opts.say('serving the functions...');
-    const { served, missing } = await serveFunctions(TOPOLOGY.functions, LOCAL_PROJECT);
-    stoppers.push(() => Promise.all(served.map((s: ServedFunction) => s.close())).then(() => undefined));
-    const functionUrls = Object.fromEntries(served.map((s) => [s.name, s.url]));
+    opts.say('starting the functions, each hot one in a process of its own...');
+    const onCrash =
+      opts.onCrash ??
+      ((err: Error) =>
+        setImmediate(() => {
+          throw err;
+        }));
+    const functions = await startFunctionProcesses({
+      functions: TOPOLOGY.functions,
+      project: LOCAL_PROJECT,
+      env,
+      runDir: dir('run'),
+      track: (what) => ledger.track(what),
+      signal: opts.signal,
+      onExit: (err) => {
+        if (started) onCrash(err);
+        else crashedWhileStarting ??= err;
+      },
+    });
+    stoppers.push(() => functions.stop());
+    const { missing, urls: functionUrls } = functions;
+    checkpoint();
 
     opts.say('creating buckets, topics, subscriptions and triggers...');
     const pubsub = new PubSub({ projectId: LOCAL_PROJECT });
@@ -125,6 +176,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       topology: { ...TOPOLOGY, functions: TOPOLOGY.functions.filter((f) => !missing.includes(f.name)) },
     });
     stoppers.push(() => topology.close());
+    checkpoint();
     const timers = startScheduleTimers(pubsub, opts.scheduleEveryMs);
     stoppers.push(async () => timers.stop());
 
@@ -136,7 +188,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
 
     const info: StackInfo = {
       pid: process.pid,
-      processGroups: [pubsubEmu.process.pid, firestore.process.pid],
+      processGroups: [pubsubEmu.process.pid, firestore.process.pid, ...functions.groups],
       startedAt,
       readyAt: new Date().toISOString(),
       dataDir: opts.dataDir,
@@ -151,12 +203,16 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       topics: Object.fromEntries(TOPOLOGY.topics.map((t) => [t.name, t.name])),
       functions: functionUrls,
     };
+    checkpoint();
     writeStackFile(info);
     stoppers.push(async () => removeStackFile(opts.dataDir, process.pid));
+    started = true;
     let stopping: Promise<void> | undefined;
     return { info, missingFunctions: missing, unknownEnv: unknown, stop: () => (stopping ??= stopAll()) };
   } catch (err) {
     await stopAll();
-    throw err;
+    throw opts.signal?.aborted ? new StackStartAborted() : err;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -5,18 +5,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sessionMembers } from '#local/emulators/process-group';
 import { WATCHDOG_TAG_ENV } from '#local/emulators/watchdog';
-import { ledgerPath, type ProcessLedgerFile } from '#local/stack/process-ledger';
+import { ledgerPath, readLedger, taggedProcesses, type ProcessLedgerFile } from '#local/stack/process-ledger';
 import { findRunningStack, type StackInfo } from '#local/stack/stack-file';
 import { cliEnv, DROPSHIP, REPO_ROOT } from '../integration/cli/run-cli';
 
 /**
- * No emulator outlives the stack that started it, however the stack ends: `dropship up` is
- * sent SIGTERM and SIGKILLed two seconds later (what a test harness or a container runtime
- * does), and every process of the emulators' sessions and every port the stack listened on is
- * gone soon after. Then a crashed stack's leftover is planted in the same data folder (a
- * process carrying that stack's tag, recorded in processes.json) beside a decoy recorded there
- * too but without the tag (a pid reused by someone else): a new `dropship up` stops the first
- * and leaves the decoy alone. That stack is then killed with a bare SIGKILL, with the same check.
+ * No emulator and no function process outlives the stack that started it, however the stack
+ * ends: `dropship up` is sent SIGTERM and SIGKILLed two seconds later (what a test harness or a
+ * container runtime does), and every process of the emulators' and functions' sessions and
+ * every port the stack listened on is gone soon after. Then a crashed stack's leftover is
+ * planted in the same data folder (a process carrying that stack's tag, recorded in
+ * processes.json) beside a decoy recorded there too but without the tag (a pid reused by
+ * someone else): a new `dropship up` stops the first and leaves the decoy alone. That stack is
+ * then killed with a bare SIGKILL, with the same check. Last, stacks are stopped while they
+ * start: SIGTERM while the emulators start and while the functions start (each exits 0), and
+ * SIGKILL while the functions start; no process carrying the stack's tag is left.
  */
 jest.setTimeout(6 * 60_000);
 
@@ -39,14 +42,19 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function startUp(log: string): Promise<{ up: ChildProcess; stack: StackInfo; exited: Promise<unknown> }> {
+function spawnUp(log: string): { up: ChildProcess; exited: Promise<number | null> } {
   const out = openSync(join(root, `${log}.out`), 'a');
   const err = openSync(join(root, `${log}.err`), 'a');
   const up = spawn(DROPSHIP, ['up', '--data', data], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', out, err] });
   closeSync(out);
   closeSync(err);
   spawned.push(up);
-  const exited = new Promise((resolve) => up.on('exit', resolve));
+  const exited = new Promise<number | null>((resolve) => up.on('exit', resolve));
+  return { up, exited };
+}
+
+async function startUp(log: string): Promise<{ up: ChildProcess; stack: StackInfo; exited: Promise<unknown> }> {
+  const { up, exited } = spawnUp(log);
   let done = false;
   void exited.then(() => (done = true));
   const started = Date.now();
@@ -62,9 +70,28 @@ async function startUp(log: string): Promise<{ up: ChildProcess; stack: StackInf
 /** every process of the emulators' sessions, and every port, of a running stack */
 function whatTheStackRuns(stack: StackInfo): { pids: number[]; ports: number[] } {
   const pids = stack.processGroups.flatMap((g) => sessionMembers(g));
-  const ports = [stack.pubsubEmulatorHost, stack.firestoreEmulatorHost, stack.storage.url, stack.vertex.endpoint, stack.controlUrl].map((u) => Number(/:(\d+)\/?$/.exec(u)![1]));
+  const urls = [stack.pubsubEmulatorHost, stack.firestoreEmulatorHost, stack.storage.url, stack.vertex.endpoint, stack.controlUrl, ...Object.values(stack.functions)];
+  const ports = urls.map((u) => Number(/:(\d+)\/?$/.exec(u)![1]));
   if (stack.vertex.restPort) ports.push(stack.vertex.restPort);
   return { pids, ports };
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** polls until `done` holds or the deadline passes; the caller asserts on what it sees then */
+async function poll<T>(read: () => T | Promise<T>, done: (v: T) => boolean, withinMs: number): Promise<T> {
+  const until = Date.now() + withinMs;
+  for (;;) {
+    const v = await read();
+    if (done(v) || Date.now() > until) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 function isLive(pid: number): boolean {
@@ -103,6 +130,9 @@ test('SIGTERM, then SIGKILL two seconds later: no emulator process and no port i
   const { up, stack, exited } = await startUp('up1');
   const run = whatTheStackRuns(stack);
   expect(run.pids.length).toBeGreaterThanOrEqual(6); // two watchdogs, two gcloud wrappers, their java
+  // the functions are served by processes of their own, not by `up`
+  expect(run.pids.filter((p) => commandLine(p).includes('functions-process')).length).toBeGreaterThanOrEqual(2);
+  expect(Object.keys(stack.functions)).toEqual(expect.arrayContaining(['image-intake', 'predict-worker']));
   process.kill(up.pid!, 'SIGTERM');
   await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
   if (up.exitCode === null && up.signalCode === null) process.kill(up.pid!, 'SIGKILL');
@@ -138,4 +168,28 @@ test('dropship up stops what a crashed stack left behind (only what carries its 
   await exited;
   expect(await leftovers(run)).toEqual({ pids: [], ports: [] });
   expect(isLive(decoy.pid!)).toBe(true);
+});
+
+describe('stopped while it starts', () => {
+  const cases: Array<{ name: string; signal: NodeJS.Signals; when: (l: ProcessLedgerFile) => boolean }> = [
+    { name: 'SIGTERM while the emulators start', signal: 'SIGTERM', when: (l) => l.groups.some((g) => g.what.includes('emulator')) },
+    { name: 'SIGTERM while the functions start', signal: 'SIGTERM', when: (l) => l.groups.some((g) => g.what.startsWith('functions')) },
+    { name: 'SIGKILL while the functions start', signal: 'SIGKILL', when: (l) => l.groups.some((g) => g.what.startsWith('functions')) },
+  ];
+  test.each(cases)('$name: nothing carrying the stack tag is left', async ({ name, signal, when }) => {
+    const log = name.replace(/\W+/g, '-');
+    const before = readLedger(data)?.tag; // a killed stack's, until the new `up` reaps it
+    const { up, exited } = spawnUp(log);
+    const ledger = await poll(() => readLedger(data), (l) => !!l && l.tag !== before && when(l), 180_000);
+    expect(ledger && when(ledger)).toBe(true);
+    // not ready yet: this is the start being interrupted
+    expect(await findRunningStack(data).catch(() => undefined)).toBeUndefined();
+    process.kill(up.pid!, signal);
+    const code = await exited;
+    if (signal === 'SIGTERM') {
+      expect(code).toBe(0);
+      expect(readFileSync(join(root, `${log}.err`), 'utf8')).toContain('stopped.');
+    }
+    expect(await poll(() => taggedProcesses(ledger!.tag), (left) => left.length === 0, GONE_WITHIN_MS)).toEqual([]);
+  });
 });

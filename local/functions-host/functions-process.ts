@@ -1,0 +1,37 @@
+/**
+ * A process that serves some functions of the local stack, as a Cloud Run instance serves one
+ * function: its own event loop, memory and module state. `dropship up` starts one per group of
+ * local/stack/function-processes.ts under a watchdog (local/emulators/watchdog.ts), so it ends
+ * with the stack however the stack ends.
+ *
+ * DROPSHIP_FUNCTIONS: JSON [{name, source, port, pubsubSource?}]; each function's module
+ * (functions/<source>/index.ts registers it with the functions framework) is loaded and served
+ * on 127.0.0.1:port. Once all listen, {pid, functions: {name: url}} is written to
+ * DROPSHIP_FUNCTIONS_READY (aside, then renamed over: a reader never sees half of it).
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+import { serveFunction } from '#local/functions-host/serve-function';
+import { FUNCTIONS_ENV, READY_FILE_ENV, servedSpecSchema, type ServedSpec } from '#local/functions-host/served-spec';
+
+async function run(): Promise<void> {
+  const specs = z.array(servedSpecSchema).min(1).parse(JSON.parse(process.env[FUNCTIONS_ENV] ?? '[]'));
+  const readyFile = z.string().min(1).parse(process.env[READY_FILE_ENV]);
+  const urls: Record<string, string> = {};
+  for (const s of specs) {
+    await import(`#functions/${s.source}/index`);
+    const served = await serveFunction(s.name, servedOptions(s));
+    urls[s.name] = served.url;
+  }
+  writeFileSync(`${readyFile}.tmp`, JSON.stringify({ pid: process.pid, functions: urls }) + '\n');
+  renameSync(`${readyFile}.tmp`, readyFile);
+}
+
+function servedOptions(s: ServedSpec): { port: number; pubsubSource?: string } {
+  return { port: s.port, ...(s.pubsubSource ? { pubsubSource: s.pubsubSource } : {}) };
+}
+
+run().catch((err: unknown) => {
+  process.stderr.write(`function process failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+/**
+ * What a function process (./functions-process.ts) is asked to serve, passed in its
+ * environment, and what it answers once it listens.
+ */
+export const servedSpecSchema = z.object({
+  name: z.string().min(1),
+  source: z.string().min(1),
+  port: z.number().int().positive(),
+  pubsubSource: z.string().optional(),
+});
+
+export type ServedSpec = z.infer<typeof servedSpecSchema>;
+
+export const readyFileSchema = z.object({ pid: z.number().int().positive(), functions: z.record(z.string(), z.string()) });
+
+/** JSON ServedSpec[] */
+export const FUNCTIONS_ENV = 'DROPSHIP_FUNCTIONS';
+/** where the process writes {pid, functions: {name: url}} once every function listens */
+export const READY_FILE_ENV = 'DROPSHIP_FUNCTIONS_READY';
