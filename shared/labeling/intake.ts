@@ -1,5 +1,6 @@
 import { TransientError, errorMessage } from '#shared/errors';
 import type { Logger } from '#shared/logging/logger';
+import { systemClock, waitUntilDone } from '#shared/time/wait-until';
 import { gsUri } from './core/gs-uri';
 import { BATCH_PREFIX, prepareBatchJob, type BatchPrepareDeps } from './batch-submit';
 import { chooseRoute, parseDeadline, type CostInputs } from './cost/cost-model';
@@ -7,9 +8,10 @@ import { PRICE_TABLE } from './cost/price-table';
 import { parseJobSpec, type JobMode, type JobSpec } from './core/job-spec';
 import { parseManifest } from './core/manifest';
 import { classifyObject, isPipelineOutput, type ObjectKind } from './core/object-kind';
-import type { ObjectReader, RequestPublisher } from './ports';
+import type { ClaimOutcome, ObjectReader, RequestPublisher } from './ports';
 import { BUSY_POLL_MS, recordAndPublish, type RecordDeps } from './record-results';
 import { chunk, requestAttributes, type PredictionRequest } from './core/request-message';
+import { coalescerFor } from './request-coalescer';
 import { errorResult, manifestLineResultId, resultId } from './result';
 
 export interface IntakeDeps extends RecordDeps {
@@ -40,6 +42,8 @@ export interface FinalizedObject {
 }
 
 const JOB_SPEC_MAX_BYTES = 64 * 1024;
+/** how long a folder image's request waits for the requests of other images of its job */
+const IMAGE_REQUEST_WINDOW_MS = 25;
 /** longest a delivery waits for a duplicate that holds the event (event deliveries time out at 30 s) */
 const BUSY_WAIT_MS = 20_000;
 
@@ -68,12 +72,15 @@ export async function handleFinalizedImageObject(obj: FinalizedObject, deps: Int
   // A duplicate delivered beside this one finds the event busy: it waits for the other to
   // finish (then acknowledges) or to give the claim back (then takes it), instead of failing
   // into a redelivery with backoff. Handling one event takes milliseconds, so the wait is short.
-  const giveUpAt = Date.now() + BUSY_WAIT_MS;
-  let claim = await deps.store.claimEvent(job, key, deps.eventLeaseMs);
-  while (claim === 'busy' && Date.now() < giveUpAt) {
-    await new Promise((r) => setTimeout(r, BUSY_POLL_MS));
-    claim = await deps.store.claimEvent(job, key, deps.eventLeaseMs);
-  }
+  const clock = deps.clock ?? systemClock;
+  let claim = 'busy' as ClaimOutcome; // set by the check below
+  await waitUntilDone(
+    async () => {
+      claim = await deps.store.claimEvent(job, key, deps.eventLeaseMs);
+      return claim !== 'busy';
+    },
+    { until: clock.now() + BUSY_WAIT_MS, intervalMs: BUSY_POLL_MS, clock },
+  );
   if (claim === 'done') {
     logger.info('duplicate event ignored', { job, key });
     return 'duplicate';
@@ -96,7 +103,10 @@ async function handleClaimed(obj: FinalizedObject, kind: Exclude<ObjectKind, { k
     case 'image': {
       const model = await modelOf(job, obj.bucket, deps);
       await deps.store.ensureJob(job, model);
-      await publishRequest(deps, { job, model, images: [{ bucket: obj.bucket, name: obj.name, generation: obj.generation }] });
+      // A folder drop fires one event per image: the images of events handled together share
+      // one request, as a manifest's do (each still acknowledged only once it is published).
+      const requests = coalescerFor(deps.requests, { maxImages: deps.manifestChunkSize, windowMs: IMAGE_REQUEST_WINDOW_MS });
+      await requests.publish({ job, model, images: [{ bucket: obj.bucket, name: obj.name, generation: obj.generation }] });
       break;
     }
     case 'job-spec': {
