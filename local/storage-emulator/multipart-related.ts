@@ -65,7 +65,7 @@ export async function readMultipartRelated(contentType: string | undefined, body
           if (chunk.encoding && !['binary', '8bit', '7bit'].includes(chunk.encoding)) {
             throw badRequest(`multipart upload media with Content-Transfer-Encoding ${chunk.encoding} is not supported`);
           }
-          mediaContentType = (chunk.headers && chunk.headers.getFirst('content-type').trim()) || undefined;
+          mediaContentType = chunk.headers ? chunk.headers.getFirst('content-type').trim() || undefined : undefined;
         }
         continue;
       }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DataLayout, isBucketName, isPlainName } from './data-layout';
 import { GcsError, badRequest, bucketNotFound, notFound } from './gcs-error';
@@ -305,7 +305,7 @@ export class ObjectStore {
   forgetIfMissing(bucket: string, name: string): Promise<void> {
     return this.locks.run(key(bucket, name), async () => {
       const live = this.get(bucket, name);
-      if (!live || live.storage.kind !== 'plain') return;
+      if (live?.storage.kind !== 'plain') return;
       if (await identity(this.layout.plainPath(bucket, name))) return;
       await this.remove(live);
       this.onEvent({ type: DELETED, record: live, time: new Date().toISOString() });
@@ -435,7 +435,7 @@ function cleanMetadata(m: WritableMetadata['metadata']): Record<string, string> 
 
 export async function identity(path: string): Promise<FileIdentity | undefined> {
   const s = await stat(path).catch(() => undefined);
-  if (!s || !s.isFile()) return undefined;
+  if (!s?.isFile()) return undefined;
   return { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
 }
 

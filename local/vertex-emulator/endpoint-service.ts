@@ -120,7 +120,7 @@ export function endpointService(ctx: EmulatorContext): UntypedServiceImplementat
   ops.register('undeployModel', async (task) => {
     const e = state.endpoints[task.endpoint as string];
     const id = task.deployedModelId as string;
-    if (!e || !e.deployedModels.some((d) => d.id === id)) throw notFound(`Deployed model ${id} is no longer on endpoint ${task.endpoint as string}.`);
+    if (!e?.deployedModels.some((d) => d.id === id)) throw notFound(`Deployed model ${id} is no longer on endpoint ${task.endpoint as string}.`);
     const split = splitAfterUndeploy(task.trafficSplit as TrafficSplit, e.deployedModels.map((d) => d.id), e.trafficSplit, id);
     store.mutate(() => {
       e.deployedModels = e.deployedModels.filter((d) => d.id !== id);

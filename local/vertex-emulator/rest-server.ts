@@ -79,7 +79,7 @@ async function handle(
 }
 
 async function call(
-  ctx: EmulatorContext,
+  _ctx: EmulatorContext,
   req: IncomingMessage,
   res: ServerResponse,
   route: HttpRoute,

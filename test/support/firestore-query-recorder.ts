@@ -105,7 +105,11 @@ export async function startFirestoreQueryRecorder(upstream: string): Promise<Fir
           if (!stream.destroyed) stream.sendTrailers(t);
         };
         if (trailers) send();
-        else up.once('trailers', (t) => ((trailers = t), send()));
+        else
+          up.once('trailers', (t) => {
+            trailers = t;
+            send();
+          });
       });
       up.pipe(stream);
     });

@@ -53,7 +53,7 @@ const received: Push[] = [];
 let inFlight = 0;
 let maxInFlight = 0;
 /** held requests: released together once the function has `CONCURRENCY` of them */
-let held: Array<() => void> = [];
+const held: Array<() => void> = [];
 let server: Server;
 let storageEmu: StorageEmulator;
 let pubsub: PubSub;

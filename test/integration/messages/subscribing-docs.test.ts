@@ -142,7 +142,7 @@ describe('docs/subscribing.md', () => {
 
       // the real publisher, each message sent twice, as a redelivery or a second publish would bring it
       const topic = pubsub.topic('dropship-prediction-results');
-      const twice = resultPublisher({ publish: async (t, body, attributes) => (await Promise.all([1, 2].map(() => topic.publishMessage({ json: body, attributes }))))[0]! }, 'dropship-prediction-results');
+      const twice = resultPublisher({ publish: async (_topic, body, attributes) => (await Promise.all([1, 2].map(() => topic.publishMessage({ json: body, attributes }))))[0]! }, 'dropship-prediction-results');
       for (const name of ['cats/a.png', 'cats/b.png']) {
         await twice.publishResult(okResult({ id: resultId('cats', 'b', name, '1'), job: 'cats', imageUri: `gs://b/${name}`, generation: '1' }, { label: 'tabby', confidence: 0.9, modelName: 'pets', model: 'm', modelVersionId: '1', deployedModelId: 'd', latencyMs: 10 }));
       }

@@ -30,7 +30,7 @@ describe('finding the running stack', () => {
   let pingPid = process.pid;
   let url: string;
   beforeAll(async () => {
-    server = createServer((req, res) => res.end(JSON.stringify({ pid: pingPid })));
+    server = createServer((_req, res) => res.end(JSON.stringify({ pid: pingPid })));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   });

@@ -83,7 +83,7 @@ describe('function grants are no wider than their wiring', () => {
 
   it('fails when a function may publish to a topic its env does not name', () => {
     const c = structuredClone(cfg);
-    for (const l of c.locals) (l.function_access as Record<string, { publishes_to: string[] }> | undefined)?.['reconciler']?.publishes_to.push('prediction-requests');
+    for (const l of c.locals) (l.function_access as Record<string, { publishes_to: string[] }> | undefined)?.reconciler?.publishes_to.push('prediction-requests');
     expect(checkLeastPrivilege(c)).toEqual([expect.stringMatching(/function reconciler may publish to \[model-events, prediction-requests\] but its env names the topics \[model-events\]/)]);
   });
 

@@ -102,7 +102,7 @@ function checkBody(body: Record<string, unknown>, schema: Body, path: string, re
   const present = new Set(Object.keys(body));
   for (const [name, blocks] of body.dynamic === undefined ? [] : dynamicBlocks(body.dynamic)) {
     const field = schema.get(name);
-    if (!field || field.kind !== 'block') {
+    if (field?.kind !== 'block') {
       report(`${at(`dynamic "${name}"`)}: ${field ? `"${name}" is an argument, not a block` : `no block "${name}" here${suggestion(name, blockNames(schema))}`}`);
       continue;
     }
