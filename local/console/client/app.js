@@ -22,12 +22,15 @@ function useLive(path, topic, deps = []) {
   return data;
 }
 
+// the split in the versions' order (oldest first), not the map's
+const trafficOrder = (m) => Object.entries(m.traffic).sort(([a], [b]) => m.versions.findIndex((v) => v.version === a) - m.versions.findIndex((v) => v.version === b));
+
 function Models() {
   const models = useLive('/api/models', 'models');
   if (!models) return html`<p>loading…</p>`;
   if (models.length === 0) return html`<p>no models yet</p>`;
   return models.map((m) => html`<section class="model"><h2>${m.model}</h2>
-    <p>endpoint: ${m.endpoint ?? '(none yet)'} · traffic: ${Object.entries(m.traffic).map(([v, p]) => `${v} ${p}%`).join(', ') || 'none'}</p>
+    <p>endpoint: ${m.endpoint ?? '(none yet)'} · traffic: ${trafficOrder(m).map(([v, p]) => `${v} ${p}%`).join(', ') || 'none'}</p>
     <table><tr><th>version</th><th>state</th><th>traffic</th><th>timeline</th><th>spec / details</th></tr>
     ${m.versions.map((v) => html`<tr class="version" data-version=${v.version}><td>${v.version}</td><td class="state">${v.state}</td><td>${m.traffic[v.version] ?? 0}%</td>
       <td class="tl">${(v.history ?? []).map((e) => html`<span title=${e.reason ?? ''}>${e.to} ${String(e.at).slice(11, 19)}</span>`)}</td>
@@ -53,6 +56,9 @@ function RateChart({ points }) {
   }, [points.length]);
   return html`<div ref=${el} class="chart"></div>`;
 }
+
+// a small image (a 28x28 digit) is shown large with its pixels as they are, not blurred
+const pixelateSmall = (e) => { if (e.target.naturalWidth < 280) e.target.style.imageRendering = 'pixelated'; };
 
 function Job({ job }) {
   const summary = useLive(`/api/jobs/${encodeURIComponent(job)}`, 'jobs', [job]);
@@ -83,7 +89,7 @@ function Job({ job }) {
       ${page?.next ? html`<button class="next" onClick=${() => setCursors([...cursors, page.next])}>next page</button>` : ''}</p>
     <div class="grid">${(page?.results ?? []).map((r) => html`<div class="cell" data-label=${r.label} onClick=${() => setOpen(r.id)}>
       <img class="thumb" src="/thumb/${encodeURIComponent(job)}/${r.id}" alt=${r.imageUri} /><div>${r.status === 'OK' ? `${r.label} (${Number(r.confidence).toFixed(3)})` : `ERROR ${r.reason}`}</div></div>`)}</div>
-    ${detail?.result ? html`<div class="detail"><h3>${detail.result.imageUri}</h3><img src="/thumb/${encodeURIComponent(job)}/${open}?size=800" style="max-width:400px;image-rendering:pixelated" />
+    ${detail?.result ? html`<div class="detail"><h3>${detail.result.imageUri}</h3><img src="/thumb/${encodeURIComponent(job)}/${open}?size=800" class="big" onLoad=${pixelateSmall} />
       <pre>${JSON.stringify(detail.result, null, 2)}</pre><h4>answered by</h4><pre>${detail.answeredBy ? JSON.stringify({ version: detail.answeredBy.version, state: detail.answeredBy.state, deployedModelId: detail.answeredBy.deployedModelId, vertexModel: detail.answeredBy.vertexModel, endpoint: detail.answeredBy.endpoint }, null, 2) : '(no version record carries that deployed model)'}</pre></div>` : ''}`;
 }
 
