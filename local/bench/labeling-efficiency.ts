@@ -11,10 +11,11 @@
  */
 import { resolve } from 'node:path';
 import { OnnxImageClassifier } from '#local/model/onnx-image-classifier';
-import { DEFAULT_PREPARE_LIMITS, prepareImage } from '#shared/labeling/prepare-image';
+import { prepareWithSharp as prepareImage } from '#shared/labeling/adapters/sharp-image-codec';
+import { DEFAULT_PREPARE_LIMITS } from '#shared/labeling/core/prepare-image';
 import { fitsOneRequest, instanceRequestBytes, packInstances, REQUEST_OVERHEAD_BYTES, type PackLimits } from '#shared/labeling/core/pack-instances';
 import { encodeDigit, heldOutDigits, MIXED_DIGIT_SHAPES } from '#local/model-build/mnist-digits';
-import { cameraPhotoOfDigit } from '#test/integration/labeling/image-fixtures';
+import { cameraPhotoOfDigit } from '#local/model-build/image-fixtures';
 
 const PACK: PackLimits = { maxRequestBytes: 1_450_000, maxInstances: 32 };
 

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { stopOnSignal } from '#local/bench/harness/stop-on-signal';
-import { workerConfigSchema } from '#shared/labeling/config';
+import { workerConfigSchema } from '#functions/predict-worker/config';
 import { BenchStack } from '#local/bench/harness/bench-stack';
 import { dropModel } from '#local/bench/drop-model';
 import { machine, writeRun } from '#local/bench/report';

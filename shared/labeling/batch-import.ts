@@ -1,4 +1,4 @@
-import type { BatchChunk, BatchChunkStore, BatchFiles, BatchJobs, BatchModels } from './batch-ports';
+import type { BatchChunk, BatchChunkStore, BatchFiles, BatchJobs, BatchModels } from './ports';
 import { submitChunk } from './batch-submit-chunk';
 import { recordAndPublish, type RecordDeps } from './record-results';
 import { errorResult, okResult, type LabelResult } from './result';

@@ -1,8 +1,6 @@
 import { TransientError } from '#shared/errors';
-import type { BatchChunk, BatchChunkStore, BatchJobs, BatchModels } from './batch-ports';
+import type { BatchChunk, BatchChunkStore, BatchJobs, BatchModels } from './ports';
 import type { RecordDeps } from './record-results';
-
-// Apart from batch-submit.ts (which prepares images with sharp), so the batch follower's bundle carries no sharp.
 
 export interface BatchSubmitDeps {
   chunks: BatchChunkStore;

@@ -1,7 +1,6 @@
-import type { BatchChunk, BatchChunkStore, BatchFiles, ChunkImage } from './batch-ports';
 import { gsUri, type ObjectRef } from './core/gs-uri';
-import type { ObjectReader } from './ports';
-import { DEFAULT_PREPARE_LIMITS, ImageRejectedError, prepareImage, type PrepareLimits } from './prepare-image';
+import { DEFAULT_PREPARE_LIMITS, ImageRejectedError, prepareImage, type PrepareLimits } from './core/prepare-image';
+import type { BatchChunk, BatchChunkStore, BatchFiles, ChunkImage, ImageCodec, ObjectReader } from './ports';
 import { recordAndPublish, type RecordDeps } from './record-results';
 import { errorResult, resultId, type LabelResult } from './result';
 
@@ -12,6 +11,8 @@ export interface BatchPrepareDeps extends RecordDeps {
   reader: ObjectReader;
   chunks: BatchChunkStore;
   files: BatchFiles;
+  /** decodes and converts images exactly as the online worker's does */
+  imageCodec: ImageCodec;
   /** default: the worker's DEFAULT_PREPARE_LIMITS */
   limits?: PrepareLimits;
   /** images per BatchPredictionJob */
@@ -73,7 +74,7 @@ async function prepareAll(job: string, model: string, refs: readonly ObjectRef[]
       const base = { id: resultId(job, ref.bucket, ref.name, obj.generation), job, imageUri: uri, generation: obj.generation };
       try {
         if (!obj.bytes) throw new ImageRejectedError(`the object has ${obj.size} bytes, more than the ${limits.maxInputBytes}-byte limit`, 'TOO_LARGE');
-        const p = await prepareImage(obj.bytes, limits);
+        const p = await prepareImage(deps.imageCodec, obj.bytes, limits);
         ready.push({ image: base, bytes: p.bytes });
       } catch (err) {
         if (!(err instanceof ImageRejectedError)) throw err;

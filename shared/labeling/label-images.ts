@@ -2,8 +2,8 @@ import { isPermanent, TransientError, errorMessage } from '#shared/errors';
 import type { Logger } from '#shared/logging/logger';
 import { gsUri } from './core/gs-uri';
 import type { BatcherRegistry } from './predict-batcher';
-import { ImageRejectedError, prepareImage, type PrepareLimits } from './prepare-image';
-import type { ModelEndpoints, ObjectReader } from './ports';
+import { ImageRejectedError, prepareImage, type PrepareLimits } from './core/prepare-image';
+import type { ImageCodec, ModelEndpoints, ObjectReader } from './ports';
 import { recordAndPublish, type RecordDeps } from './record-results';
 import type { PredictionRequest } from './core/request-message';
 import { errorResult, okResult, resultId, type LabelResult } from './result';
@@ -12,6 +12,7 @@ export interface WorkerDeps extends RecordDeps {
   reader: ObjectReader;
   endpoints: ModelEndpoints;
   batchers: BatcherRegistry;
+  imageCodec: ImageCodec;
   limits: PrepareLimits;
   /** images of one message read and prepared at once */
   readConcurrency: number;
@@ -57,7 +58,7 @@ export async function labelImages(req: PredictionRequest, deps: WorkerDeps, opts
     }
     try {
       if (!l.obj.bytes) throw new ImageRejectedError(`the object has ${l.obj.size} bytes, more than the ${deps.limits.maxInputBytes}-byte limit`, 'TOO_LARGE');
-      const prepared = await prepareImage(l.obj.bytes, deps.limits);
+      const prepared = await prepareImage(deps.imageCodec, l.obj.bytes, deps.limits);
       ready.push({ base: l.base, bytes: prepared.bytes });
     } catch (err) {
       if (!(err instanceof ImageRejectedError)) throw err;

@@ -1,5 +1,11 @@
-import type { LabelResult } from './result';
 import type { ObjectRef } from './core/gs-uri';
+import type { LabelResult } from './result';
+
+/**
+ * The labeling side's ports: what its use cases need from the outside world, with no cloud
+ * client types. Adapters in ./adapters implement them over Google's clients and sharp; tests
+ * implement them in memory.
+ */
 
 /** One prediction of the model's serving signature. */
 export interface Prediction {
@@ -111,4 +117,87 @@ export interface ResultPublisher {
 
 export interface RequestPublisher {
   publishRequest(body: unknown, attributes: Record<string, string>): Promise<void>;
+}
+
+/** What a codec reads from an image's header, before anything is decoded. */
+export interface ImageHeader {
+  /** the codec's name for the format (jpeg, png, webp, gif, tiff, ...); undefined when unknown */
+  format?: string;
+  width: number;
+  height: number;
+  /** EXIF orientation, 1 when upright or absent */
+  orientation: number;
+  /** e.g. srgb, b-w, cmyk */
+  colourSpace?: string;
+  channels?: number;
+}
+
+/** Decodes and encodes images (sharp in production). Each method throws an Error with a message a user can read. */
+export interface ImageCodec {
+  header(input: Buffer): Promise<ImageHeader>;
+  /** decodes the whole first frame (at most maxPixels), proving the bytes are not truncated */
+  verify(input: Buffer, maxPixels: number): Promise<void>;
+  /** upright, within maxEdge on its longest side (never enlarged), flattened on white, gray or sRGB, as JPEG */
+  toJpeg(input: Buffer, opts: { maxPixels: number; maxEdge: number; quality: number; gray: boolean }): Promise<{ bytes: Buffer; width: number; height: number }>;
+}
+
+// The batch route (labeling through Vertex AI BatchPredictionJobs).
+
+/** One image of a chunk, keyed in the instance file by its result id (instanceConfig.keyField). */
+export interface ChunkImage {
+  id: string;
+  imageUri: string;
+  generation: string | null;
+}
+
+export interface BatchChunk {
+  job: string;
+  /** 1-based */
+  chunk: number;
+  model: string;
+  images: ChunkImage[];
+  inputUri: string;
+  outputUriPrefix: string;
+  /** projects/P/locations/L/batchPredictionJobs/ID once created */
+  vertexJob?: string;
+  /** the Vertex AI model (name@version) the job runs */
+  vertexModel?: string;
+  state: 'PREPARED' | 'SUBMITTED' | 'IMPORTED';
+  /** how far the importer got: output files before `file` (in name order) are done, and `line` lines of it */
+  cursor?: { file: number; line: number };
+}
+
+/** jobs/{job}/batches/{chunk} */
+export interface BatchChunkStore {
+  get(job: string, chunk: number): Promise<BatchChunk | undefined>;
+  put(c: BatchChunk): Promise<void>;
+  /** chunks of every job that are prepared or submitted, not yet imported */
+  open(): Promise<BatchChunk[]>;
+}
+
+export interface BatchJobView {
+  state: string;
+  error?: string;
+  outputDirectory?: string;
+}
+
+/** Vertex AI JobService, the batch prediction part dropship uses. */
+export interface BatchJobs {
+  /** the job created earlier with this label value, if any (a create whose answer was lost) */
+  findByLabel(value: string): Promise<string | undefined>;
+  create(req: { displayName: string; model: string; inputUri: string; outputUriPrefix: string; keyField: string; batchSize: number; label: string }): Promise<string>;
+  get(name: string): Promise<BatchJobView>;
+}
+
+/** Cloud Storage for batch files: instance files written by the pipeline, output read back. */
+export interface BatchFiles {
+  write(uri: string, body: Buffer): Promise<void>;
+  /** object URIs under a gs:// prefix, in name order */
+  list(prefixUri: string): Promise<string[]>;
+  read(uri: string): Promise<Buffer>;
+}
+
+/** The Vertex AI model (with @version) that serves a dropship model, for batch jobs. */
+export interface BatchModels {
+  vertexModelOf(model: string): Promise<string | undefined>;
 }

@@ -21,6 +21,8 @@ export interface BatcherOptions {
   pack: PackLimits;
   backoff?: RetryPolicy;
   logger: Logger;
+  /** where this batcher counts its calls (the wiring keeps one per instance); default: its own */
+  stats?: PredictStats;
 }
 
 /** Counters of what went over the wire, for the bench and the logs. */
@@ -34,7 +36,9 @@ export interface PredictStats {
   requestBytes: number;
 }
 
-export const predictStats: PredictStats = { calls: 0, failedCalls: 0, instances: 0, requestBytes: 0 };
+export function emptyPredictStats(): PredictStats {
+  return { calls: 0, failedCalls: 0, instances: 0, requestBytes: 0 };
+}
 
 interface Pending {
   bytes: Buffer;
@@ -54,6 +58,7 @@ export class PredictBatcher {
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
   private pack: PackLimits;
+  private readonly stats: PredictStats;
 
   constructor(
     private readonly predictor: Predictor,
@@ -61,6 +66,7 @@ export class PredictBatcher {
     private readonly opts: BatcherOptions,
   ) {
     this.pack = opts.pack;
+    this.stats = opts.stats ?? emptyPredictStats();
   }
 
   /**
@@ -169,20 +175,20 @@ export class PredictBatcher {
 
   private async call(group: Pending[]): Promise<PredictResponse> {
     const bytes = group.reduce((n, p) => n + instanceRequestBytes(p.bytes.length), REQUEST_OVERHEAD_BYTES);
-    predictStats.calls++;
-    predictStats.requestBytes += bytes;
+    this.stats.calls++;
+    this.stats.requestBytes += bytes;
     try {
       const r = await this.predictor.predict(this.endpoint, group.map((p) => p.bytes));
-      predictStats.instances += group.length;
+      this.stats.instances += group.length;
       return r;
     } catch (err) {
-      predictStats.failedCalls++;
+      this.stats.failedCalls++;
       throw err;
     }
   }
 }
 
-/** One batcher per endpoint, kept in module scope by the worker so invocations share it. */
+/** One batcher per endpoint, kept by the worker's wiring for the instance's life so invocations share it. */
 export class BatcherRegistry {
   private readonly batchers = new Map<string, PredictBatcher>();
   constructor(

@@ -1,7 +1,8 @@
 import { TransientError } from '#shared/errors';
 import { LOG_EVENTS } from '#shared/logging/log-events';
 import type { Logger } from '#shared/logging/logger';
-import type { LabelStore, ResultPublisher } from './ports';
+import { systemClock, waitUntilDone, type Clock } from '#shared/time/wait-until';
+import type { ClaimOutcome, LabelStore, ResultPublisher } from './ports';
 import type { LabelResult } from './result';
 
 export interface RecordDeps {
@@ -12,9 +13,14 @@ export interface RecordDeps {
   publishLeaseMs: number;
   /** minimum interval between job-doc count rollups from one instance */
   rollupIntervalMs: number;
+  /**
+   * when this instance last rolled each job's counts up (the wiring keeps one per instance, so
+   * the interval holds across invocations); absent: no memory, every update rolls up
+   */
+  lastRollup?: Map<string, number>;
+  /** default: the system clock */
+  clock?: Clock;
 }
-
-const lastRollup = new Map<string, number>();
 
 /** how often a delivery looks again at results another live delivery is publishing */
 export const BUSY_POLL_MS = 200;
@@ -29,18 +35,27 @@ export const BUSY_POLL_MS = 200;
  * failing would cost a redelivery with backoff for nothing.
  */
 export async function recordAndPublish(deps: RecordDeps, job: string, results: readonly LabelResult[]): Promise<void> {
+  const clock = deps.clock ?? systemClock;
   let pending: readonly LabelResult[] = results;
-  const giveUpAt = Date.now() + deps.publishLeaseMs + 10 * BUSY_POLL_MS;
-  while (pending.length > 0) {
-    const busy = new Set(await recordOnce(deps, job, pending));
-    if (busy.size === 0) break;
-    if (Date.now() > giveUpAt) throw new TransientError(`${busy.size} result(s) of job ${job} are still being published by another delivery; retrying later`);
-    await new Promise((r) => setTimeout(r, BUSY_POLL_MS));
-    const published = await deps.store.publishedResultIds(job, [...busy]);
-    pending = pending.filter((r) => busy.has(r.id) && !published.has(r.id));
-  }
+  let busy = new Set<string>();
+  const done = await waitUntilDone(
+    async () => {
+      if (busy.size > 0) {
+        const published = await deps.store.publishedResultIds(job, [...busy]);
+        pending = pending.filter((r) => busy.has(r.id) && !published.has(r.id));
+      }
+      if (pending.length === 0) return true;
+      busy = new Set(await recordOnce(deps, job, pending));
+      return busy.size === 0;
+    },
+    { until: clock.now() + publishWaitMs(deps), intervalMs: BUSY_POLL_MS, clock },
+  );
+  if (!done) throw new TransientError(`${busy.size} result(s) of job ${job} are still being published by another delivery; retrying later`);
   await updateProgress(deps, job);
 }
+
+/** How long a delivery waits for a live duplicate's publishing: its lease, and a few polls more. */
+const publishWaitMs = (deps: RecordDeps) => deps.publishLeaseMs + 10 * BUSY_POLL_MS;
 
 /** One pass: creates what is missing, publishes what this delivery owns; returns the ids others own. */
 async function recordOnce(deps: RecordDeps, job: string, results: readonly LabelResult[]): Promise<string[]> {
@@ -70,22 +85,25 @@ export async function updateProgress(deps: RecordDeps, job: string): Promise<voi
   const doc = await deps.store.getJob(job);
   if (!doc) return;
   const progress = await deps.store.progress(job);
-  const now = Date.now();
+  const clock = deps.clock ?? systemClock;
+  const now = clock.now();
   const complete = doc.total !== undefined && progress.ok + progress.error >= doc.total;
   if (!complete) {
-    if (now - (lastRollup.get(job) ?? 0) >= deps.rollupIntervalMs) {
-      lastRollup.set(job, now);
+    if (now - (deps.lastRollup?.get(job) ?? 0) >= deps.rollupIntervalMs) {
+      deps.lastRollup?.set(job, now);
       await deps.store.rollupCounts(job, progress);
     }
     return;
   }
   // As with results: wait for a live duplicate to announce it rather than fail this delivery.
-  const giveUpAt = Date.now() + deps.publishLeaseMs + 10 * BUSY_POLL_MS;
-  let claim = await deps.store.claimCompletion(job, progress, deps.publishLeaseMs);
-  while (claim === 'busy' && Date.now() <= giveUpAt) {
-    await new Promise((r) => setTimeout(r, BUSY_POLL_MS));
-    claim = await deps.store.claimCompletion(job, progress, deps.publishLeaseMs);
-  }
+  let claim = 'busy' as ClaimOutcome; // set by the check below
+  await waitUntilDone(
+    async () => {
+      claim = await deps.store.claimCompletion(job, progress, deps.publishLeaseMs);
+      return claim !== 'busy';
+    },
+    { until: now + publishWaitMs(deps), intervalMs: BUSY_POLL_MS, clock },
+  );
   if (claim === 'done') return;
   if (claim === 'busy') throw new TransientError(`the job-completed message of ${job} is still being published by another delivery; retrying later`);
   await deps.publisher.publishJobCompleted(doc, progress);

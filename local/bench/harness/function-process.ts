@@ -5,7 +5,7 @@
  * pubsubSource?}]) and the functions' environment; it asks for figures over IPC.
  */
 import { serveFunction } from '#local/functions-host/serve-function';
-import { predictStats } from '#shared/labeling/predict-batcher';
+import { predictStats } from '#functions/predict-worker/index';
 
 interface Served {
   name: string;

@@ -1,5 +1,5 @@
 import type { Firestore } from '@google-cloud/firestore';
-import type { BatchChunk, BatchChunkStore } from '../batch-ports';
+import type { BatchChunk, BatchChunkStore } from '../ports';
 
 /**
  * batchChunks/{job}~{chunk}: one document per BatchPredictionJob chunk, in a top-level

@@ -1,5 +1,5 @@
 import type { Storage } from '@google-cloud/storage';
-import type { BatchFiles } from '../batch-ports';
+import type { BatchFiles } from '../ports';
 import { parseGsUri } from '../core/gs-uri';
 import { GENERATED_BY_KEY } from '../core/object-kind';
 

@@ -1,5 +1,5 @@
 import type { v1 } from '@google-cloud/aiplatform';
-import type { BatchJobs } from '../batch-ports';
+import type { BatchJobs } from '../ports';
 
 /** The label on every job dropship creates, naming its chunk (see chunkLabel). */
 export const CHUNK_LABEL = 'dropship-chunk';

@@ -14,7 +14,8 @@ import { firestoreJobRoute } from '#shared/labeling/adapters/firestore-batch-chu
 import { costInputs } from '#shared/labeling/cost/cost-inputs';
 import { handleFinalizedImageObject, type IntakeDeps } from '#shared/labeling/intake';
 import type { JobDoc, Progress, ResultPublisher } from '#shared/labeling/ports';
-import { DEFAULT_PREPARE_LIMITS } from '#shared/labeling/prepare-image';
+import { DEFAULT_PREPARE_LIMITS } from '#shared/labeling/core/prepare-image';
+import { sharpImageCodec } from '#shared/labeling/adapters/sharp-image-codec';
 import type { LabelResult } from '#shared/labeling/result';
 import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { requireEmulatorEnv } from '../../support/emulator-env';
@@ -79,6 +80,7 @@ describe('labeling: the batch route (BatchPredictionJobs)', () => {
       files: gcsBatchFiles(storage),
       jobs: vertexBatchJobs(jobsClient, h.parent),
       models: firestoreBatchModels(db),
+      imageCodec: sharpImageCodec,
       limits: DEFAULT_PREPARE_LIMITS,
       chunkSize,
       readConcurrency: 4,

@@ -1,7 +1,7 @@
 import { encodeDigit, heldOutDigits, MIXED_DIGIT_SHAPES } from '#local/model-build/mnist-digits';
-import { predictStats } from '#shared/labeling/predict-batcher';
+import { predictStats } from '#functions/predict-worker/index';
 import { instanceRequestBytes, REQUEST_OVERHEAD_BYTES } from '#shared/labeling/core/pack-instances';
-import { hugeBlackPng } from './image-fixtures';
+import { hugeBlackPng } from '#local/model-build/image-fixtures';
 import { IMAGES_BUCKET, MODEL, PipelineHarness } from './pipeline-harness';
 
 jest.setTimeout(240_000);

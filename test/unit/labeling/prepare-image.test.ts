@@ -1,6 +1,7 @@
 import sharp from 'sharp';
-import { DEFAULT_PREPARE_LIMITS, prepareImage } from '#shared/labeling/prepare-image';
-import { hugeBlackPng } from '../../integration/labeling/image-fixtures';
+import { prepareWithSharp as prepareImage } from '#shared/labeling/adapters/sharp-image-codec';
+import { DEFAULT_PREPARE_LIMITS } from '#shared/labeling/core/prepare-image';
+import { hugeBlackPng } from '#local/model-build/image-fixtures';
 
 const solid = (w: number, h: number) => sharp({ create: { width: w, height: h, channels: 3, background: '#406080' } });
 

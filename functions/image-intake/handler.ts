@@ -2,12 +2,18 @@ import type { CloudEvent } from '@google-cloud/functions-framework';
 import type { StorageObjectData } from '@google/events/cloud/storage/v1/StorageObjectData';
 import { errorMessage, isPermanent } from '#shared/errors';
 import { eventAgeMs } from '#shared/events/event-age';
-import { giveUpOnEvent, handleFinalizedImageObject } from '#shared/labeling/intake';
-import { intakeRuntime } from './runtime';
+import type { Logger } from '#shared/logging/logger';
+import { giveUpOnEvent, handleFinalizedImageObject, type IntakeDeps } from '#shared/labeling/intake';
+import type { IntakeConfig } from './config';
+
+export interface IntakeRuntime {
+  cfg: IntakeConfig;
+  logger: Logger;
+  deps: IntakeDeps;
+}
 
 /** google.cloud.storage.object.v1.finalized on the images bucket. Throwing asks for redelivery. */
-export async function handleFinalized(event: CloudEvent<StorageObjectData>): Promise<void> {
-  const { cfg, logger, deps } = intakeRuntime();
+export async function handleFinalized(event: CloudEvent<StorageObjectData>, { cfg, logger, deps }: IntakeRuntime): Promise<void> {
   const d = event.data;
   if (!d?.bucket || !d.name) {
     logger.error('storage event without bucket or object name', { eventId: event.id, type: event.type });

@@ -1,16 +1,22 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import type { MessagePublishedData } from '@google/events/cloud/pubsub/v1/MessagePublishedData';
 import { isPermanent } from '#shared/errors';
-import { labelImages } from '#shared/labeling/label-images';
-import { requestFromEvent } from '#shared/labeling/pubsub-event';
-import { workerRuntime } from './runtime';
+import type { Logger } from '#shared/logging/logger';
+import { decodeRequest } from '#shared/labeling/core/pubsub-message';
+import { labelImages, type WorkerDeps } from '#shared/labeling/label-images';
+import type { WorkerConfig } from './config';
+
+export interface WorkerRuntime {
+  cfg: WorkerConfig;
+  logger: Logger;
+  deps: WorkerDeps;
+}
 
 /** A push delivery from the prediction-requests subscription. Throwing makes Pub/Sub redeliver. */
-export async function handlePredictionRequest(event: CloudEvent<MessagePublishedData>): Promise<void> {
-  const { cfg, logger, deps } = workerRuntime();
+export async function handlePredictionRequest(event: CloudEvent<MessagePublishedData>, { cfg, logger, deps }: WorkerRuntime): Promise<void> {
   let parsed;
   try {
-    parsed = requestFromEvent(event);
+    parsed = decodeRequest(event.data, event.id);
   } catch (err) {
     if (!isPermanent(err)) throw err;
     logger.error('unreadable prediction request acknowledged', { eventId: event.id, error: err });

@@ -1,30 +1,20 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import type { MessagePublishedData } from '@google/events/cloud/pubsub/v1/MessagePublishedData';
-import { parseEnv } from '#shared/config/parse-env';
 import { isPermanent } from '#shared/errors';
-import { createLogger, type Logger } from '#shared/logging/logger';
-import { deadLetterConfigSchema } from '#shared/labeling/config';
+import type { Logger } from '#shared/logging/logger';
+import { decodeRequest } from '#shared/labeling/core/pubsub-message';
 import { recordDeadLetter, type DeadLetterDeps } from '#shared/labeling/dead-letter';
-import { requestFromEvent } from '#shared/labeling/pubsub-event';
-import { buildDeadLetterDeps } from '#shared/labeling/wiring';
 
-let runtime: { logger: Logger; deps: DeadLetterDeps } | undefined;
-
-function deadLetterRuntime() {
-  if (!runtime) {
-    const cfg = parseEnv(deadLetterConfigSchema);
-    const logger = createLogger({ component: 'dead-letter-recorder' });
-    runtime = { logger, deps: buildDeadLetterDeps(cfg, logger) };
-  }
-  return runtime;
+export interface DeadLetterRuntime {
+  logger: Logger;
+  deps: DeadLetterDeps;
 }
 
 /** A prediction request that used up its delivery attempts: its images become ERROR results. */
-export async function handleDeadLetter(event: CloudEvent<MessagePublishedData>): Promise<void> {
-  const { logger, deps } = deadLetterRuntime();
+export async function handleDeadLetter(event: CloudEvent<MessagePublishedData>, { logger, deps }: DeadLetterRuntime): Promise<void> {
   let parsed;
   try {
-    parsed = requestFromEvent(event);
+    parsed = decodeRequest(event.data, event.id);
   } catch (err) {
     if (!isPermanent(err)) throw err;
     logger.error('unreadable dead letter acknowledged', { eventId: event.id, error: err });

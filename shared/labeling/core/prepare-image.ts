@@ -1,5 +1,5 @@
-import sharp from 'sharp';
-import { PermanentError } from '#shared/errors';
+import { errorMessage, PermanentError } from '#shared/errors';
+import type { ImageCodec, ImageHeader } from '../ports';
 
 /**
  * Why an image cannot be labeled. Each is permanent: the same bytes fail the same way.
@@ -46,61 +46,50 @@ export interface PreparedImage {
   converted: boolean;
 }
 
+/** The formats dropship labels (the codec's names); adding one here is all the core needs. */
 const SUPPORTED = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff']);
 
 /**
  * Turns whatever was dropped into what the model's serving signature takes (JPEG bytes) at a
  * bounded size, or rejects it with a reason. The header is read first, so a decompression
- * bomb (a tiny file declaring billions of pixels) is refused without being decoded.
+ * bomb (a tiny file declaring billions of pixels) is refused without being decoded. The
+ * decoding itself is the codec's (adapters/sharp-image-codec.ts); the decisions are here.
  */
-export async function prepareImage(input: Buffer, limits: PrepareLimits = DEFAULT_PREPARE_LIMITS): Promise<PreparedImage> {
+export async function prepareImage(codec: ImageCodec, input: Buffer, limits: PrepareLimits = DEFAULT_PREPARE_LIMITS): Promise<PreparedImage> {
   if (input.length === 0) throw new ImageRejectedError('the object is empty (zero bytes)', 'EMPTY');
   if (input.length > limits.maxInputBytes) {
     throw new ImageRejectedError(`the object has ${input.length} bytes, more than the ${limits.maxInputBytes}-byte limit`, 'TOO_LARGE');
   }
-  let meta: sharp.Metadata;
+  let header: ImageHeader;
   try {
-    meta = await sharp(input, { limitInputPixels: false }).metadata();
+    header = await codec.header(input);
   } catch (err) {
-    throw new ImageRejectedError(`not an image: ${decodeMessage(err)}`, 'NOT_AN_IMAGE');
+    throw new ImageRejectedError(`not an image: ${errorMessage(err)}`, 'NOT_AN_IMAGE');
   }
-  const format = meta.format as string | undefined;
+  const { format, width, height } = header;
   if (!format || !SUPPORTED.has(format)) {
     throw new ImageRejectedError(`unsupported image format: ${format ?? 'unknown'} (supported: JPEG, PNG, WebP, GIF, TIFF)`, 'UNSUPPORTED_FORMAT');
   }
-  const width = meta.width ?? 0;
-  const height = meta.height ?? 0;
   if (width * height > limits.maxInputPixels) {
     throw new ImageRejectedError(`${width}x${height} is ${width * height} pixels, more than the ${limits.maxInputPixels}-pixel limit`, 'TOO_MANY_PIXELS');
   }
-  const upright = (meta.orientation ?? 1) === 1;
+  const upright = header.orientation === 1;
   const asIs =
     format === 'jpeg' &&
     input.length <= limits.sendAsIsMaxBytes &&
     Math.max(width, height) <= limits.maxEdge &&
     upright &&
-    meta.space !== 'cmyk';
-  const options: sharp.SharpOptions = { limitInputPixels: limits.maxInputPixels, failOn: 'truncated', pages: 1 };
+    header.colourSpace !== 'cmyk';
   try {
     if (asIs) {
       // Decoding proves the bytes are whole, so one bad file never fails a batched predict call.
-      await sharp(input, options).raw().toBuffer();
+      await codec.verify(input, limits.maxInputPixels);
       return { bytes: input, width, height, sourceFormat: format, converted: false };
     }
-    const { data, info } = await sharp(input, options)
-      .autoOrient()
-      .resize({ width: limits.maxEdge, height: limits.maxEdge, fit: 'inside', withoutEnlargement: true })
-      .flatten({ background: '#ffffff' })
-      .toColourspace(meta.channels === 1 || meta.space === 'b-w' ? 'b-w' : 'srgb')
-      .jpeg({ quality: limits.jpegQuality, mozjpeg: false })
-      .toBuffer({ resolveWithObject: true });
-    return { bytes: data, width: info.width, height: info.height, sourceFormat: format, converted: true };
+    const gray = header.channels === 1 || header.colourSpace === 'b-w';
+    const out = await codec.toJpeg(input, { maxPixels: limits.maxInputPixels, maxEdge: limits.maxEdge, quality: limits.jpegQuality, gray });
+    return { bytes: out.bytes, width: out.width, height: out.height, sourceFormat: format, converted: true };
   } catch (err) {
-    throw new ImageRejectedError(`the ${format} image cannot be decoded: ${decodeMessage(err)}`, 'CORRUPT_IMAGE');
+    throw new ImageRejectedError(`the ${format} image cannot be decoded: ${errorMessage(err)}`, 'CORRUPT_IMAGE');
   }
-}
-
-function decodeMessage(err: unknown): string {
-  const m = err instanceof Error ? err.message : String(err);
-  return m.split('\n')[0]!.replace(/^Input (buffer|file) /, 'the data ');
 }
