@@ -17,6 +17,8 @@ import { serveFunction, type ServedFunction } from '#local/functions-host/serve-
 import { startStorageEmulator, type StorageEmulator } from '#local/storage-emulator/start';
 import { startVertexEmulator, type VertexEmulator } from '#local/vertex-emulator/start';
 import { requireEmulatorEnv, uniqueProjectId } from '../../support/emulator-env';
+import { testRandom } from '../../support/seeded-random';
+import { waitFor } from '../../support/wait-for';
 
 export const MODELS_BUCKET = 'models';
 export const LOCATION = 'us-central1';
@@ -38,6 +40,7 @@ export async function startDeploymentStack(opts: { lroDelayMs?: number } = {}) {
     gcsRoot: join(dataDir, 'gcs'),
     lroDelayMs: opts.lroDelayMs ?? 500,
     intraOpNumThreads: 1,
+    faultRandom: faultDraws.next,
     logger: quiet,
   });
   Object.assign(process.env, {
@@ -107,7 +110,7 @@ export async function startDeploymentStack(opts: { lroDelayMs?: number } = {}) {
       await waitFor(async () => {
         last = await stack.version(model, version);
         return !!last?.rollout && phases.includes(last.rollout.phase);
-      }, timeoutMs);
+      }, timeoutMs).catch(() => undefined); // the message below says more
       if (!last?.rollout || !phases.includes(last.rollout.phase)) throw new Error(`${model}/${version} rollout is ${last?.rollout?.phase ?? 'absent'} (${last?.state}), expected ${phases.join('|')}: ${JSON.stringify(last?.history)}`);
       return last;
     },
@@ -178,17 +181,16 @@ export function demoModelFiles(): Array<[string, Buffer]> {
   return out;
 }
 
+/** The upload order of a test's files, and the shuffled delivery of their events: the same on every run. */
+export const deliveryOrder = testRandom('deployment stack: upload and delivery order');
+/** which Vertex AI calls an injected error rate fails, and with which code */
+export const faultDraws = testRandom('deployment stack: injected faults');
+/** "(seeds: upload order N, faults M)" for a describe title, so a failure says how to replay it */
+export const seedsNote = `seeds: upload and delivery order ${deliveryOrder.seed}, faults ${faultDraws.seed}; replay one with TEST_SEED`;
+
 export function shuffled<T>(items: T[]): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
+  return deliveryOrder.shuffled(items);
 }
 
-/** Waits until `cond` holds or the time is up (messages arrive a little after the state they report). */
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-}
+/** Waits until `cond` holds (messages arrive a little after the state they report); fails past the bound, naming it. */
+export { waitFor };

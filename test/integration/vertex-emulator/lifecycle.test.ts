@@ -6,15 +6,19 @@ import { OAuth2Client } from 'google-auth-library';
 import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { startVertexEmulator } from '#local/vertex-emulator/start';
 import { silentLogger } from '#shared/logging/logger';
+import { seedTitle, testRandom } from '#test/support/seeded-random';
 import { Clients, createEndpoint, deploy, DEDICATED, DEMO_MODEL_DIR, imageInstance, LOCATION, newDataDir, predictionsOf, startHarness, uploadModel, type Harness } from './harness';
 
-describe('Vertex AI emulator: versions, errors, faults', () => {
+// which call an injected error rate fails, and with which code: the same draws every run
+const faultDraws = testRandom('vertex emulator lifecycle: injected faults');
+
+describe(seedTitle('Vertex AI emulator: versions, errors, faults', faultDraws), () => {
   let h: Harness;
   let model: string;
   let endpoint: string;
   let noOnnxDir: string;
   beforeAll(async () => {
-    h = await startHarness({ restPort: 0 });
+    h = await startHarness({ restPort: 0, faultRandom: faultDraws.next });
     noOnnxDir = mkdtempSync(join(tmpdir(), 'saved-model-only-'));
     copyFileSync(join(DEMO_MODEL_DIR, 'saved_model.pb'), join(noOnnxDir, 'saved_model.pb'));
   });
