@@ -13,8 +13,6 @@ export interface BatchImportDeps extends RecordDeps {
   pageLines: number;
 }
 
-const FAILED = new Set(['JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_EXPIRED']);
-
 /**
  * Follows every open chunk: a PREPARED one gets its BatchPredictionJob (submitChunk); a chunk whose BatchPredictionJob succeeded has its output read
  * (predictions_*.jsonl, then errors_*.jsonl, each line `{"key", "prediction"}` or
@@ -56,12 +54,12 @@ async function followChunk(found: BatchChunk, deps: BatchImportDeps): Promise<{ 
     submitted = true;
   }
   const view = await deps.jobs.get(chunk.vertexJob!);
-  if (view.state === 'JOB_STATE_SUCCEEDED') {
+  if (view.phase === 'succeeded') {
     await importOutput(chunk, view.outputDirectory!, deps);
     return { submitted, state: 'imported' };
   }
-  if (FAILED.has(view.state)) {
-    const why = `the Vertex AI batch prediction job ${chunk.vertexJob} ended ${view.state.replace('JOB_STATE_', '')}: ${view.error ?? 'no error given'}`;
+  if (view.phase === 'failed') {
+    const why = `the Vertex AI batch prediction job ${chunk.vertexJob} ended ${view.state}: ${view.error ?? 'no error given'}`;
     await recordPages(deps, chunk, chunk.images.map((i) => errorResult(base(chunk, i), why, 'BATCH_JOB_FAILED', chunk.model)));
     await deps.chunks.put({ ...chunk, state: 'IMPORTED' });
     return { submitted, state: 'imported' };

@@ -176,6 +176,9 @@ export interface BatchChunkStore {
 }
 
 export interface BatchJobView {
+  /** succeeded: its output can be imported; failed: it ended without (failed, cancelled, expired); else still running */
+  phase: 'running' | 'succeeded' | 'failed';
+  /** Vertex AI's own name for the state, without its JOB_STATE_ prefix (e.g. CANCELLED), for messages */
   state: string;
   error?: string;
   outputDirectory?: string;
