@@ -24,8 +24,12 @@ interface Attempt {
 }
 
 const SHUFFLE_WINDOW_MS = 100;
-/** deliveries in flight to one URL at once; the rest wait their turn in order */
-export const DEFAULT_MAX_IN_FLIGHT_PER_URL = 16;
+/**
+ * deliveries in flight to one URL at once; the rest wait their turn in order. On Google Cloud
+ * a trigger's max instances (100 by default) times its concurrency bound it; 64 keeps a folder
+ * drop's image-intake invocations overlapping (their prediction requests then share messages).
+ */
+export const DEFAULT_MAX_IN_FLIGHT_PER_URL = 64;
 
 /**
  * Pushes CloudEvents to subscriber URLs the way Eventarc does: at least once, concurrently, in

@@ -43,7 +43,7 @@ export interface FinalizedObject {
 
 const JOB_SPEC_MAX_BYTES = 64 * 1024;
 /** how long a folder image's request waits for the requests of other images of its job */
-const IMAGE_REQUEST_WINDOW_MS = 25;
+const IMAGE_REQUEST_WINDOW_MS = 100;
 /** longest a delivery waits for a duplicate that holds the event (event deliveries time out at 30 s) */
 const BUSY_WAIT_MS = 20_000;
 
@@ -101,8 +101,10 @@ async function handleClaimed(obj: FinalizedObject, kind: Exclude<ObjectKind, { k
   const uri = gsUri(obj);
   switch (kind.kind) {
     case 'image': {
-      const model = await modelOf(job, obj.bucket, deps);
-      await deps.store.ensureJob(job, model);
+      // One read of the job per image when it exists (modelOf would read it again).
+      const existing = await deps.store.getJob(job);
+      const model = existing?.model ?? (await modelOf(job, obj.bucket, deps));
+      if (!existing) await deps.store.ensureJob(job, model);
       // A folder drop fires one event per image: the images of events handled together share
       // one request, as a manifest's do (each still acknowledged only once it is published).
       const requests = coalescerFor(deps.requests, { maxImages: deps.manifestChunkSize, windowMs: IMAGE_REQUEST_WINDOW_MS });

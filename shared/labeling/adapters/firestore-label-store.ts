@@ -36,11 +36,14 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
    * (seconds), so claims are an atomic create, or an update preconditioned on the version just
    * read (optimistic: the loser re-reads instead of waiting on a lock). A done claim costs one read.
    */
-  async function leaseClaim(ref: DocumentReference, leaseMs: number, fresh: Record<string, unknown>, doneField: string): Promise<ClaimOutcome> {
-    for (;;) {
-      const snap = await ref.get();
+  async function leaseClaim(ref: DocumentReference, leaseMs: number, fresh: Record<string, unknown>, doneField: string, createFirst = false): Promise<ClaimOutcome> {
+    for (let first = true; ; first = false) {
+      // createFirst: most claims are first sightings (every image of a folder drop), so the
+      // create goes first, one round trip; a read follows only if the document exists (so a
+      // done claim costs a failed create and a read).
+      const snap = createFirst && first ? undefined : await ref.get();
       const t = now();
-      if (!snap.exists) {
+      if (!snap?.exists) {
         try {
           await ref.create({ ...fresh, [doneField]: false, leaseUntil: t + leaseMs, createdAt: FieldValue.serverTimestamp() });
           return 'claimed';
@@ -62,7 +65,7 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
   }
 
   return {
-    claimEvent: (job, key, leaseMs) => leaseClaim(eventRef(job, key), leaseMs, { key }, 'done'),
+    claimEvent: (job, key, leaseMs) => leaseClaim(eventRef(job, key), leaseMs, { key }, 'done', true),
     async releaseEvent(job, key) {
       await eventRef(job, key).update({ leaseUntil: 0 });
     },
