@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
+import { PubSub, type Message } from '@google-cloud/pubsub';
 import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import type { Figure } from './report';
 import { DROPSHIP, REPO_ROOT, localEnv, startDropshipUp } from './harness/dropship-up';
+import { cpuBetween, machineCpuSeconds, sampleStackCpu, type CpuSeconds } from './harness/stack-cpu';
 
 const DEMO_MODEL_DIR = join(REPO_ROOT, 'local', 'demo-model', 'mnist-vit');
 const MODEL = 'digits';
@@ -33,17 +36,36 @@ export interface FolderCopyOptions {
  */
 export async function folderCopyFigures(opts: FolderCopyOptions): Promise<Figure[]> {
   const { say } = opts;
+  const startedAt = Date.now();
   const data = join(opts.dir, 'stack');
   const src = join(opts.dir, 'digits');
   const bytes = await writeDigits(src, opts.images);
   say(`folder copy: ${opts.images} MNIST digit PNGs (${(bytes / 1e6).toFixed(1)} MB) in ${src}`);
 
   const up = await startDropshipUp(data, say, 'folder copy');
+  const cpuSample = (): { at: number; machine: number; parts: CpuSeconds } => ({ at: Date.now(), machine: machineCpuSeconds(), parts: sampleStackCpu(data, up.stack.pid) });
   let db: Firestore | undefined;
+  let pubsub: PubSub | undefined;
   try {
     const stack = up.stack;
     process.env.FIRESTORE_EMULATOR_HOST = stack.firestoreEmulatorHost;
+    process.env.PUBSUB_EMULATOR_HOST = stack.pubsubEmulatorHost;
     db = new Firestore({ projectId: stack.project });
+    // How many prediction requests each job took (a folder's images share requests when intake coalesces them).
+    pubsub = new PubSub({ projectId: stack.project });
+    const requests = new Map<string, { messages: number; images: number }>();
+    const [tap] = await pubsub.topic('prediction-requests').createSubscription('bench-requests-tap', { ackDeadlineSeconds: 60 });
+    tap.on('message', (m: Message) => {
+      const r = requests.get(m.attributes.job ?? '') ?? { messages: 0, images: 0 };
+      r.messages++;
+      r.images += Number(m.attributes.images ?? 0);
+      requests.set(m.attributes.job ?? '', r);
+      m.ack();
+    });
+    const requestsOf = (job: string) => {
+      const r = requests.get(job) ?? { messages: 0, images: 0 };
+      return `${r.messages} prediction requests (${(r.images / Math.max(1, r.messages)).toFixed(1)} images each)`;
+    };
     say('folder copy: deploying the demo model as digits...');
     const deployed = await cli(['deploy', DEMO_MODEL_DIR, '--model', MODEL, '--version', 'v1', '--wait', '--data', data]);
     if (deployed.code !== 0) throw new Error(`dropship deploy failed: ${deployed.stderr}`);
@@ -63,6 +85,7 @@ export async function folderCopyFigures(opts: FolderCopyOptions): Promise<Figure
     const job = `folder-${Date.now()}`;
     const registeredBefore = countFiles(objectsDir);
     say(`folder copy: cp -r into ${join(bucketDir, job)} ...`);
+    const cpu0 = cpuSample();
     const t0 = Date.now();
     const copy = run('cp', ['-r', src, join(bucketDir, job)]);
     let registeredAt = 0;
@@ -85,9 +108,11 @@ export async function folderCopyFigures(opts: FolderCopyOptions): Promise<Figure
     await registration;
     const copiedIn = (await copy) === 0;
     const registrationS = (registeredAt - t0) / 1000;
-    say(`folder copy: ${opts.images} files registered ${registrationS.toFixed(1)} s after cp started; dropship status meanwhile: max ${Math.max(...statusDuring).toFixed(2)} s over ${statusDuring.length} runs`);
+    say(`folder copy: ${opts.images} files registered ${registrationS.toFixed(1)} s after cp started; dropship status meanwhile: max ${Math.max(...statusDuring).toFixed(2)} s, median ${median(statusDuring).toFixed(2)} s over ${statusDuring.length} runs`);
 
     const folder = await labeled(db, job, opts.images, t0, say);
+    const cpuFolder = cpuSample();
+    say(`folder copy: CPU during the folder job: ${cpuReport(cpu0, cpuFolder, opts.images)}; ${requestsOf(job)}`);
     const manifestJob = `manifest-${Date.now()}`;
     const names = readdirSync(src).sort();
     const manifest = names.map((n) => `gs://${stack.buckets.images}/${job}/${n}`).join('\n') + '\n';
@@ -95,11 +120,15 @@ export async function folderCopyFigures(opts: FolderCopyOptions): Promise<Figure
     mkdirSync(join(staging, manifestJob), { recursive: true });
     writeFileSync(join(staging, manifestJob, '_manifest.txt'), manifest);
     say(`folder copy: the same ${opts.images} images as a manifest job ${manifestJob} ...`);
+    const cpu1 = cpuSample();
     const t1 = Date.now();
     if ((await run('cp', ['-r', join(staging, manifestJob), bucketDir])) !== 0) throw new Error('copying the manifest failed');
     const viaManifest = await labeled(db, manifestJob, opts.images, t1, say);
+    const cpuManifest = cpuSample();
+    say(`folder copy: CPU during the manifest job: ${cpuReport(cpu1, cpuManifest, opts.images)}; ${requestsOf(manifestJob)}`);
 
     const ratio = folder.rate / viaManifest.rate;
+    say(`folder copy: labeling side by side: folder ${folder.rate.toFixed(1)} img/s vs manifest ${viaManifest.rate.toFixed(1)} img/s = ${(100 * ratio).toFixed(1)}% (target >= 80%); this part took ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
     const statusMax = Math.max(...statusDuring);
     const exactlyOnce = folder.results === opts.images && folder.distinctImages === opts.images && viaManifest.results === opts.images && viaManifest.distinctImages === opts.images;
     const common = `${opts.images} MNIST digit PNGs (${(bytes / 1e6).toFixed(1)} MB, ${SIZES.join('/')} px), real dropship up, model ${MODEL}`;
@@ -135,13 +164,21 @@ export async function folderCopyFigures(opts: FolderCopyOptions): Promise<Figure
         target: '>= 80% of baseline, exactly once',
         pass: ratio >= 0.8 && exactlyOnce,
         note: `ratio ${(100 * ratio).toFixed(1)}%; folder: cp start -> last result ${folder.seconds.toFixed(1)} s; manifest: manifest copied -> last result ${viaManifest.seconds.toFixed(1)} s; results ${folder.results}/${viaManifest.results}, distinct images ${folder.distinctImages}/${viaManifest.distinctImages}, OK ${folder.ok}/${viaManifest.ok}`,
-        details: { folder, manifest: viaManifest, ratio, folderJob: job, manifestJob },
+        details: { folder, manifest: viaManifest, ratio, folderJob: job, manifestJob, cpu: { folder: [cpu0, cpuFolder], manifest: [cpu1, cpuManifest] } },
       },
     ];
   } finally {
     await db?.terminate().catch(() => undefined);
+    await pubsub?.close().catch(() => undefined);
     await up.stop();
   }
+}
+
+/** each part's CPU seconds between two samples, and the whole machine's against what its cores had */
+function cpuReport(a: { at: number; machine: number; parts: CpuSeconds }, b: { at: number; machine: number; parts: CpuSeconds }, images: number): string {
+  const wall = (b.at - a.at) / 1000;
+  const stack = Object.values(b.parts).reduce((x, y) => x + y, 0) - Object.values(a.parts).reduce((x, y) => x + y, 0);
+  return `${cpuBetween(a.parts, b.parts)}; the stack ${stack.toFixed(1)} s (${((1000 * stack) / images).toFixed(0)} ms an image), the machine ${(b.machine - a.machine).toFixed(1)} s of ${(wall * availableParallelism()).toFixed(1)} core-seconds`;
 }
 
 async function writeDigits(dir: string, n: number): Promise<number> {

@@ -27,9 +27,16 @@ export async function startDropshipUp(
 ): Promise<{ stack: StackInfo; stop(): Promise<void> }> {
   mkdirSync(data, { recursive: true });
   const log = openSync(join(data, '..', 'up.log'), 'a');
-  const child: ChildProcess = spawn(DROPSHIP, ['up', '--data', data, '--lro-delay-ms', '500', '--tick-ms', '1000'], {
+  const upArgs = ['up', '--data', data, '--lro-delay-ms', '500', '--tick-ms', '1000'];
+  // BENCH_CPU_PROF=DIR: `up` (not its children) writes a V8 CPU profile there when it stops
+  // (node refuses --cpu-prof in NODE_OPTIONS, so it is run without bin/dropship's wrapper).
+  const profDir = process.env.BENCH_CPU_PROF;
+  const [command, args] = profDir
+    ? [join(REPO_ROOT, 'node_modules', '.bin', 'node'), ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--conditions=source', '--import', 'tsx', join(REPO_ROOT, 'local', 'cli', 'main.ts'), ...upArgs]]
+    : [DROPSHIP, upArgs];
+  const child: ChildProcess = spawn(command, args, {
     cwd: REPO_ROOT,
-    env: { ...localEnv(), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'WARNING' },
+    env: { ...localEnv(), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'WARNING', UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' },
     stdio: ['ignore', log, log],
   });
   closeSync(log);
