@@ -54,8 +54,6 @@ export interface AnalysisVerdict {
 
 /** OK results each arm needs for a p95 (nearest rank: the 19th of 20 is the first above the median-ish noise) */
 export const MIN_LATENCY_SAMPLE = 20;
-/** Predict calls each arm needs before the error-rate test on Vertex AI's counts (the normal approximation's usual floor) */
-export const MIN_ERROR_REQUESTS = 30;
 
 /**
  * Judges a canary against stable over the same window. Nothing is decided before both arms
@@ -87,10 +85,10 @@ export function judgeCanary(policy: AnalysisPolicy, canary: ArmSample, stable: A
 function errorRateCheck(policy: AnalysisPolicy, canary: ArmSample, stable: ArmSample): CheckFigures {
   const onServing = canary.serving !== undefined && stable.serving !== undefined;
   const test = `one-sided two-proportion z-test (Agresti-Caffo), H0: canary - stable <= maxErrorRateIncrease, ${
-    onServing ? `on Vertex AI's Predict calls per deployed model (5xx of response_count), each arm >= ${MIN_ERROR_REQUESTS} calls` : 'on ERROR results'
+    onServing ? `on Vertex AI's Predict calls per deployed model (5xx of response_count), each arm >= ${policy.minCalls} calls` : 'on ERROR results'
   }`;
   const [c, s] = onServing ? [{ errors: canary.serving!.errors, n: canary.serving!.requests }, { errors: stable.serving!.errors, n: stable.serving!.requests }] : [{ errors: canary.errors, n: canary.results }, { errors: stable.errors, n: stable.results }];
-  const floor = onServing ? MIN_ERROR_REQUESTS : 1;
+  const floor = onServing ? policy.minCalls : 1;
   if (c.n < floor || s.n < floor) return { metric: 'errorRate', outcome: 'insufficient', canary: null, stable: null, value: null, threshold: policy.maxErrorRateIncrease, test };
   const t = errorRateTest(c, s, policy.maxErrorRateIncrease);
   return {

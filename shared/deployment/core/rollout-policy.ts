@@ -17,6 +17,13 @@ export const analysisPolicySchema = z.strictObject({
   maxMinutes: z.number().gt(0).default(1440),
   /** what a timed-out analysis does: rollback (not proven, so not kept) or hold (decided, for a person) */
   onTimeout: z.enum(['rollback', 'hold']).default('rollback'),
+  /**
+   * Predict calls each arm needs (Vertex AI's count) before the error-rate test decides. Against
+   * a stable version failing none, at the default margin and alpha, a canary failing 20% of its
+   * calls is caught with probability 0.74 at 30 calls, 0.95 at 50, 0.9999 at 100; one failing
+   * 10% with 0.88 at 100, 5% with 0.23 (docs/deployment.md)
+   */
+  minCalls: z.number().int().min(10).default(100),
   /** the canary's error rate may exceed stable's by this much (absolute, 0..1) before the test may reject */
   maxErrorRateIncrease: z.number().min(0).max(1).default(0.02),
   /** canary p95 predict latency / stable p95, at most */

@@ -75,7 +75,7 @@ describe('the canary decision', () => {
     expect(judgeCanary(p, arm(200), arm(200), 61).timedOut).toBeUndefined();
   });
 
-  it("the error rate comes from Vertex AI's call counts when both arms have them (at least 30 calls each)", () => {
+  it("the error rate comes from Vertex AI's call counts when both arms have them (at least minCalls, 100, each)", () => {
     const withCalls = (a: ArmSample, requests: number, errors: number): ArmSample => ({ ...a, serving: { requests, errors } });
     // every result OK (the workers' retries hid the failures), but 20% of the canary's calls failed
     const v = judgeCanary(policy, withCalls(arm(200), 250, 50), withCalls(arm(200), 250, 0), 12);
@@ -85,7 +85,7 @@ describe('the canary decision', () => {
     expect(describeVerdict(v)).toContain('error rate canary 0.2 vs stable 0 of 250 / 250 calls');
     // one arm without counts: back to ERROR results
     expect(judgeCanary(policy, withCalls(arm(200), 250, 50), arm(200), 12).verdict).toBe('pass');
-    expect(judgeCanary(policy, withCalls(arm(200), 29, 10), withCalls(arm(200), 250, 0), 12)).toMatchObject({ verdict: 'wait', waitingFor: 'not enough OK results or calls for errorRate' });
+    expect(judgeCanary(policy, withCalls(arm(200), 99, 30), withCalls(arm(200), 250, 0), 12)).toMatchObject({ verdict: 'wait', waitingFor: 'not enough OK results or calls for errorRate' });
   });
 
   it('a check without its minimum sample keeps the decision waiting (p95 needs 20 OK results per arm)', () => {
@@ -135,7 +135,7 @@ describe('deploy.json rollout', () => {
     expect(spec.ok && spec.spec.rollout).toEqual({
       minGoldenAccuracy: 0.9,
       maxGoldenAccuracyDrop: 0.05,
-      analysis: { minResults: 300, minMinutes: 10, maxMinutes: 1440, onTimeout: 'rollback', maxErrorRateIncrease: 0.02, maxLatencyP95Ratio: 1.5, maxConfidenceDrop: 0.1, maxLabelShift: 0.2, alpha: 0.05 },
+      analysis: { minResults: 300, minMinutes: 10, maxMinutes: 1440, onTimeout: 'rollback', minCalls: 100, maxErrorRateIncrease: 0.02, maxLatencyP95Ratio: 1.5, maxConfidenceDrop: 0.1, maxLabelShift: 0.2, alpha: 0.05 },
       onPass: 'promote',
       onFail: 'rollback',
     });

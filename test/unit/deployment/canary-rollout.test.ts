@@ -136,15 +136,15 @@ describe('stepRollout: the error rate from Vertex AI counts', () => {
   const results = ok('dm-v2', 150).concat(ok('dm-v1', 300));
 
   it('a canary failing 20% of its calls is rolled back on errorRate though every result is OK', async () => {
-    const w = world({ analysis: { minResults: 100, minMinutes: 0 }, results, serving: { 'dm-v2': { requests: 190, errors: 40 }, 'dm-v1': { requests: 300, errors: 0 } } });
+    const w = world({ analysis: { minResults: 100, minMinutes: 0 }, results, serving: { 'dm-v2': { requests: 190, errors: 38 }, 'dm-v1': { requests: 300, errors: 0 } } });
     w.at(5);
     const rec = await w.step();
     expect(rec.state).toBe('ROLLED_BACK');
     expect(rec.rollout!.decision!.failed).toBe('errorRate');
     const check = rec.rollout!.decision!.analysis!.checks.errorRate!;
-    expect(check).toMatchObject({ outcome: 'fail', canary: 40 / 190, stable: 0 });
+    expect(check).toMatchObject({ outcome: 'fail', canary: 0.2, stable: 0 });
     expect(check.test).toContain('response_count');
-    expect(rec.history[rec.history.length - 1]!.reason).toContain('error rate canary 0.211 vs stable 0 of 190 / 300 calls');
+    expect(rec.history[rec.history.length - 1]!.reason).toContain('error rate canary 0.2 vs stable 0 of 190 / 300 calls');
   });
 
   it('the same results without the counts: the check sees no error (what ERROR results alone would show)', async () => {
@@ -156,7 +156,7 @@ describe('stepRollout: the error rate from Vertex AI counts', () => {
   });
 
   it('too few calls on an arm keeps the error-rate check waiting', async () => {
-    const w = world({ analysis: { minResults: 100, minMinutes: 0 }, results, serving: { 'dm-v2': { requests: 29, errors: 0 }, 'dm-v1': { requests: 300, errors: 0 } } });
+    const w = world({ analysis: { minResults: 100, minMinutes: 0 }, results, serving: { 'dm-v2': { requests: 99, errors: 0 }, 'dm-v1': { requests: 300, errors: 0 } } });
     w.at(5);
     const rec = await w.step();
     expect(rec.state).toBe('CANARY_ANALYSIS');
