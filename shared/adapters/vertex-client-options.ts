@@ -6,32 +6,21 @@ import type { GoogleConfig } from '../config/google-config';
 export type VertexClientOptions = NonNullable<ConstructorParameters<typeof ModelServiceClient>[0]>;
 
 /**
- * The client's own retries, turned off where they would stack on ours (#shared/retry): the
- * aiplatform services' methods are all non-idempotent in the client's config (it retries none of
- * them), but the long-running operations client it builds from the same options retries
- * GetOperation on DEADLINE_EXCEEDED and UNAVAILABLE for up to 10 minutes, under every
- * checkUploadModelProgress / checkDeployModelProgress the deployment use cases already retry.
- */
-const NO_CLIENT_RETRY: VertexClientOptions['clientConfig'] = {
-  interfaces: {
-    'google.longrunning.Operations': {
-      retry_codes: { none: [] },
-      methods: { GetOperation: { retry_codes_name: 'none' } },
-    },
-  },
-};
-
-/**
  * Options for the @google-cloud/aiplatform clients: the regional endpoint on Google Cloud, or
  * a plaintext gRPC channel to a local Vertex AI emulator (loopback addresses need no auth).
+ *
+ * The client's retry settings are left as they are, and our retries (#shared/retry) do not stack
+ * on them: the aiplatform services' methods are all non-idempotent in the client's config, so it
+ * retries none of them and the use cases do; the operations client it builds from these options
+ * retries GetOperation (checkXProgress, op.promise()) on DEADLINE_EXCEEDED and UNAVAILABLE, so
+ * operation polls are not wrapped in our retries (test/unit/retry/vertex-client-retries.test.ts).
  */
 export function vertexClientOptions(cfg: Pick<GoogleConfig, 'VERTEX_LOCATION' | 'VERTEX_API_ENDPOINT'>): VertexClientOptions {
   if (!cfg.VERTEX_API_ENDPOINT) {
-    return { apiEndpoint: `${cfg.VERTEX_LOCATION}-aiplatform.googleapis.com`, clientConfig: NO_CLIENT_RETRY };
+    return { apiEndpoint: `${cfg.VERTEX_LOCATION}-aiplatform.googleapis.com` };
   }
   const [host, port] = cfg.VERTEX_API_ENDPOINT.split(':');
   return {
-    clientConfig: NO_CLIENT_RETRY,
     apiEndpoint: host,
     servicePath: host,
     port: port ? Number(port) : 443,

@@ -47,7 +47,8 @@ export async function advanceVersion(ctx: DeploymentContext, start: VersionRecor
         ctx.log.warn('could not prepare the endpoint during the upload', { model: rec.model, err: String(err) });
       });
       const op = rec.operation!;
-      const status = await retrying(ctx, 'vertex.checkUpload', () => ctx.vertex.checkUpload(op.name));
+      // a poll: the client retries GetOperation's UNAVAILABLE/DEADLINE_EXCEEDED itself (not wrapped); other errors wait for the next delivery or tick
+      const status = await ctx.vertex.checkUpload(op.name);
       if (!status.done) {
         if (ctx.clock.now().getTime() + pollMs > deadline) {
           await endpointReady; // no work left running after the function returns
@@ -70,14 +71,14 @@ export async function advanceVersion(ctx: DeploymentContext, start: VersionRecor
         if (rec.state !== 'DEPLOYING' || !rec.operation) continue;
       }
       const op = rec.operation;
-      const status = await retrying(ctx, 'vertex.checkDeploy', () => ctx.vertex.checkDeploy(op.name));
+      const status = await ctx.vertex.checkDeploy(op.name); // a poll, as checkUpload
       if (!status.done) return rec;
       if ('error' in status) return fail(ctx, rec, holder, `DeployModel failed: ${status.error}`);
       return finishDeploy(ctx, rec, holder, status.result.deployedModelId);
     }
     if ((isServing(rec.state) || rec.state === 'ROLLED_BACK') && rec.operation?.kind === 'undeploy') {
       const op = rec.operation;
-      const status = await retrying(ctx, 'vertex.checkUndeploy', () => ctx.vertex.checkUndeploy(op.name));
+      const status = await ctx.vertex.checkUndeploy(op.name); // a poll, as checkUpload
       if (!status.done) return rec;
       if ('error' in status) {
         ctx.log.error('UndeployModel failed; the version stays deployed without traffic', { model: rec.model, version: rec.version, error: status.error });

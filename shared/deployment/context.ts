@@ -25,9 +25,9 @@ export interface DeploymentContext {
 
 /**
  * Runs a call with bounded, jittered retries of known transient errors (#shared/retry): every
- * Vertex AI call (its client retries none). Calls whose client retries them already (Firestore
- * reads and queries, Storage lists and reads, Pub/Sub publishes) are not wrapped. Wrapped although
- * the client retries too, and why:
+ * Vertex AI call but an operation poll (its client retries none of them). Calls whose client
+ * retries them already (operation polls, Firestore reads and queries, Storage lists and reads,
+ * Pub/Sub publishes) are not wrapped. Wrapped although the client retries too, and why:
  * - firestore.claim / change / endpointLease / recordEndpoint / recordVertexModel: transactions,
  *   which the client gives 5 attempts; a version's transactions contend when every file of an
  *   upload fires its event at once, and these attempts wait longer (to 8 s) before the event has

@@ -17,9 +17,10 @@ import { GrpcCode, grpcCode } from './error-codes';
  * Stacking. Google's clients retry some calls themselves. We do not retry on top of a client's
  * retry; where we do, the reason is written at the call:
  * - Vertex AI ModelService / EndpointService / PredictionService / JobService: the client marks
- *   every method non-idempotent and retries none, so ours is the only retry. The long-running
- *   operations' GetOperation, which the client would retry, has its retry turned off in
- *   #shared/adapters/vertex-client-options, so polling an operation is retried here only.
+ *   every method non-idempotent and retries none, so ours is the only retry. Polling a
+ *   long-running operation (GetOperation) the client does retry (DEADLINE_EXCEEDED, UNAVAILABLE),
+ *   so polls are not wrapped; another error of a poll waits for the next delivery or reconciler
+ *   tick, which resumes the operation by name (#shared/adapters/vertex-client-options).
  * - Firestore reads and queries, Pub/Sub publishes, Cloud Storage reads and lists: the clients
  *   retry their transient errors (gax retry settings, Storage's retry options), so the ports
  *   backed by them are not wrapped in `withRetry`. The few that are (Firestore transactions,
