@@ -34,4 +34,20 @@ describe('fault injection', () => {
     await expect(f.deployed('stable', Date.now(), run)).resolves.toBe('answer');
     expect(draws).toEqual([]); // the stable model drew nothing
   });
+
+  it('trafficSeed seeds the split draw and the per-deployed-model failure draw; setting it again restarts the sequence', async () => {
+    const f = new FaultInjector({ trafficSeed: 42, deployedModels: { canary: { errorRate: 0.5 } } }, () => {
+      throw new Error('the unseeded source must not be drawn while a seed is set');
+    });
+    const first = [f.trafficRandom(), f.trafficRandom()];
+    const outcome = await f.deployed('canary', Date.now(), async () => 'ok').catch(() => 'failed');
+    f.set({ trafficSeed: 42, deployedModels: { canary: { errorRate: 0.5 } } });
+    expect([f.trafficRandom(), f.trafficRandom()]).toEqual(first);
+    expect(await f.deployed('canary', Date.now(), async () => 'ok').catch(() => 'failed')).toBe(outcome);
+    f.set({ trafficSeed: 43 });
+    expect(f.trafficRandom()).not.toBe(first[0]);
+    expect(parseFaults({ trafficSeed: 7 })).toEqual({ trafficSeed: 7 });
+    expect(() => parseFaults({ trafficSeed: -1 })).toThrow(/trafficSeed/);
+    expect(() => parseFaults({ trafficSeed: 1.5 })).toThrow(/trafficSeed/);
+  });
 });
