@@ -1,5 +1,6 @@
 import { Firestore } from '@google-cloud/firestore';
 import { uniqueProjectId, requireEmulatorEnv } from '#test/support/emulator-env';
+import { waitFor } from '#test/support/wait-for';
 import { createLogger } from '#shared/logging/logger';
 import { firestoreLabelStore } from '#shared/labeling/adapters/firestore-label-store';
 import { recordAndPublish, type RecordDeps } from '#shared/labeling/record-results';
@@ -84,8 +85,22 @@ describe('recordAndPublish under racing deliveries', () => {
     const store = firestoreLabelStore(db);
     await store.recordResults(job, rs, 30_000); // another delivery owns publishing now
     const publisher = recorder();
-    const waiting = recordAndPublish(deps(publisher), job, rs);
-    await new Promise((res) => setTimeout(res, 500));
+    // the waiting delivery's store, counting how often it looks again at the busy results
+    let looks = 0;
+    const watched = {
+      ...store,
+      publishedResultIds: (j: string, ids: readonly string[]) => {
+        looks++;
+        return store.publishedResultIds(j, ids);
+      },
+    };
+    let settled = false;
+    const waiting = recordAndPublish({ ...deps(publisher), store: watched }, job, rs).finally(() => {
+      settled = true;
+    });
+    // it found them busy and is polling: not acknowledged, not failed
+    await waitFor(() => looks >= 2 || settled, 10_000, 'the delivery to poll the busy results twice');
+    expect(settled).toBe(false);
     await store.markPublished(job, rs.map((r) => r.id)); // ... and finishes
     await expect(waiting).resolves.toBeUndefined();
     expect(publisher.sent).toEqual([]);
