@@ -11,6 +11,8 @@ import { labelingClients, recordPorts } from '#shared/labeling/adapters/labeling
 import { requestPublisher } from '#shared/labeling/adapters/pubsub-publishers';
 import { sharpImageCodec } from '#shared/labeling/adapters/sharp-image-codec';
 import { costInputs } from '#shared/labeling/cost/cost-inputs';
+import { IMAGE_REQUEST_WINDOW_MS } from '#shared/labeling/intake';
+import { RequestCoalescer } from '#shared/labeling/request-coalescer';
 import { intakeConfigSchema } from './config';
 import { handleFinalized, type IntakeRuntime } from './handler';
 
@@ -19,13 +21,16 @@ const wire = onFirstCall((): IntakeRuntime => {
   const cfg = parseEnv(intakeConfigSchema);
   const logger = createLogger({ component: 'image-intake' });
   const { db, pubsub, storage } = labelingClients(cfg);
+  const requests = requestPublisher(pubsubPublisher(pubsub), cfg.PREDICTION_REQUESTS_TOPIC);
   return {
     cfg,
     logger,
     deps: {
       ...recordPorts(cfg, logger, { db, pubsub }),
       reader: gcsObjectReader(storage),
-      requests: requestPublisher(pubsubPublisher(pubsub), cfg.PREDICTION_REQUESTS_TOPIC),
+      requests,
+      // one per instance, so the folder images of concurrent invocations share requests
+      imageRequests: new RequestCoalescer(requests, { maxImages: cfg.MANIFEST_CHUNK_SIZE, windowMs: IMAGE_REQUEST_WINDOW_MS }),
       defaultModel: cfg.DEFAULT_MODEL,
       manifestChunkSize: cfg.MANIFEST_CHUNK_SIZE,
       manifestMaxBytes: cfg.MANIFEST_MAX_BYTES,

@@ -10,12 +10,10 @@ import { gcsObjectReader } from '#shared/labeling/adapters/gcs-object-reader';
 import { labelingClients, recordPorts } from '#shared/labeling/adapters/labeling-clients';
 import { sharpImageCodec } from '#shared/labeling/adapters/sharp-image-codec';
 import { vertexPredictor } from '#shared/labeling/adapters/vertex-predictor';
-import { BatcherRegistry, emptyPredictStats, type PredictStats } from '#shared/labeling/predict-batcher';
+import { BatcherRegistry } from '#shared/labeling/predict-batcher';
 import { workerConfigSchema } from './config';
 import { handlePredictionRequest, type WorkerRuntime } from './handler';
-
-/** What this instance's predict calls sent, counted by its batchers (the bench and the pipeline test read it). */
-export const predictStats: PredictStats = emptyPredictStats();
+import { predictStats } from './predict-stats';
 
 /**
  * Config and clients, built on the first request and kept for the life of the instance: the

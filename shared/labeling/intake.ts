@@ -11,7 +11,7 @@ import { classifyObject, isPipelineOutput, type ObjectKind } from './core/object
 import type { ClaimOutcome, ObjectReader, RequestPublisher } from './ports';
 import { BUSY_POLL_MS, recordAndPublish, type RecordDeps } from './record-results';
 import { chunk, requestAttributes, type PredictionRequest } from './core/request-message';
-import { coalescerFor } from './request-coalescer';
+import type { RequestCoalescer } from './request-coalescer';
 import { errorResult, manifestLineResultId, resultId } from './result';
 
 export interface IntakeDeps extends RecordDeps {
@@ -24,6 +24,12 @@ export interface IntakeDeps extends RecordDeps {
   eventLeaseMs: number;
   /** the batch route (manifest jobs with "mode": "batch" or "auto"); absent: every job runs online */
   batch?: IntakeBatchDeps;
+  /**
+   * merges the requests of folder images handled together (the wiring makes one per instance
+   * over `requests`, maxImages = manifestChunkSize, window IMAGE_REQUEST_WINDOW_MS); absent:
+   * each image's request goes out alone
+   */
+  imageRequests?: Pick<RequestCoalescer, 'publish'>;
 }
 
 export interface IntakeBatchDeps {
@@ -43,7 +49,7 @@ export interface FinalizedObject {
 
 const JOB_SPEC_MAX_BYTES = 64 * 1024;
 /** how long a folder image's request waits for the requests of other images of its job */
-const IMAGE_REQUEST_WINDOW_MS = 100;
+export const IMAGE_REQUEST_WINDOW_MS = 100;
 /** longest a delivery waits for a duplicate that holds the event (event deliveries time out at 30 s) */
 const BUSY_WAIT_MS = 20_000;
 
@@ -107,8 +113,8 @@ async function handleClaimed(obj: FinalizedObject, kind: Exclude<ObjectKind, { k
       if (!existing) await deps.store.ensureJob(job, model);
       // A folder drop fires one event per image: the images of events handled together share
       // one request, as a manifest's do (each still acknowledged only once it is published).
-      const requests = coalescerFor(deps.requests, { maxImages: deps.manifestChunkSize, windowMs: IMAGE_REQUEST_WINDOW_MS });
-      await requests.publish({ job, model, images: [{ bucket: obj.bucket, name: obj.name, generation: obj.generation }] });
+      const req = { job, model, images: [{ bucket: obj.bucket, name: obj.name, generation: obj.generation }] };
+      await (deps.imageRequests ? deps.imageRequests.publish(req) : publishRequest(deps, req));
       break;
     }
     case 'job-spec': {

@@ -67,12 +67,3 @@ export class RequestCoalescer {
     );
   }
 }
-
-const coalescers = new WeakMap<RequestPublisher, RequestCoalescer>();
-
-/** the coalescer of a publisher: one per instance's publisher, so concurrent invocations share it */
-export function coalescerFor(publisher: RequestPublisher, opts: CoalescerOptions): RequestCoalescer {
-  let c = coalescers.get(publisher);
-  if (!c) coalescers.set(publisher, (c = new RequestCoalescer(publisher, opts)));
-  return c;
-}

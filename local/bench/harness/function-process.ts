@@ -5,7 +5,7 @@
  * pubsubSource?}]) and the functions' environment; it asks for figures over IPC.
  */
 import { serveFunction } from '#local/functions-host/serve-function';
-import { predictStats } from '#functions/predict-worker/index';
+import { predictStats } from '#functions/predict-worker/predict-stats';
 
 interface Served {
   name: string;

@@ -1,5 +1,5 @@
 import { encodeDigit, heldOutDigits, MIXED_DIGIT_SHAPES } from '#local/model-build/mnist-digits';
-import { predictStats } from '#functions/predict-worker/index';
+import { predictStats } from '#functions/predict-worker/predict-stats';
 import { instanceRequestBytes, REQUEST_OVERHEAD_BYTES } from '#shared/labeling/core/pack-instances';
 import { hugeBlackPng } from '#local/model-build/image-fixtures';
 import { IMAGES_BUCKET, MODEL, PipelineHarness } from './pipeline-harness';
