@@ -32,7 +32,8 @@ locals {
     }
     "reconciler" = {
       service_account_id = "reconciler"
-      project_roles      = ["roles/aiplatform.user", "roles/datastore.user"]
+      # monitoring.viewer: the canary analysis reads Vertex AI's per-deployed-model call counts
+      project_roles      = ["roles/aiplatform.user", "roles/datastore.user", "roles/monitoring.viewer"]
       reads_buckets      = []
       publishes_to       = ["model-events"]
     }

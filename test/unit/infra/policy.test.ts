@@ -63,7 +63,7 @@ describe('no primitive roles and no public members', () => {
   it('fails on roles/editor anywhere, including a role list in locals', () => {
     const c = broken();
     for (const l of c.locals) (l.function_access as Record<string, { project_roles: string[] }> | undefined)?.reconciler?.project_roles.push('roles/editor');
-    expect(checkNoPrimitiveRolesOrPublicAccess(c)).toEqual([expect.stringMatching(/function_access\.reconciler\.project_roles\[2\]: primitive role roles\/editor/)]);
+    expect(checkNoPrimitiveRolesOrPublicAccess(c)).toEqual([expect.stringMatching(/function_access\.reconciler\.project_roles\[3\]: primitive role roles\/editor/)]);
   });
 
   it('fails on allUsers', () => {

@@ -340,8 +340,11 @@ export function checkEnvCoverage(cfg: TerraformConfig, reads: Record<string, Ite
 
 // ------------------------------------------------------------------- least privilege
 
-/** The only project-level roles a function may hold: Vertex AI and Firestore have no narrower resource. */
-export const FUNCTION_PROJECT_ROLES = ['roles/aiplatform.user', 'roles/datastore.user'];
+/**
+ * The only project-level roles a function may hold: Vertex AI, Firestore and Cloud Monitoring's
+ * time series (the canary analysis reads Vertex AI's call counts) have no narrower resource.
+ */
+export const FUNCTION_PROJECT_ROLES = ['roles/aiplatform.user', 'roles/datastore.user', 'roles/monitoring.viewer'];
 
 /**
  * Each function's grants (local.function_access) are no wider than its wiring: project roles
