@@ -7,12 +7,17 @@ import { OnnxImageClassifier } from '#local/model/onnx-image-classifier';
 import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { DEMO_MODEL_DIR, makeModelFixtures } from '../integration/cli/model-fixtures';
 import { cliEnv, DROPSHIP, REPO_ROOT, runCli, type CliRun } from '../integration/cli/run-cli';
+import { waitForValue } from '../support/wait-for';
 
 /**
  * What the README tells a newcomer to do, done by a test with the real CLI in child processes:
  * `dropship up` in the background, deploy the demo model and wait, label 100 held-out digits and
  * wait, read the results as JSON, deploy a canary, promote it, roll it back, then Ctrl-C and
  * check that nothing the stack started is left running.
+ *
+ * Each step starts from a known state: it establishes what it needs (the stack up, v1 deployed)
+ * through the same CLI if an earlier step did not, or fails saying which precondition does not
+ * hold, so one broken step does not fail every later one for an unrelated reason.
  */
 jest.setTimeout(10 * 60_000);
 
@@ -23,9 +28,11 @@ const images = join(root, 'digits');
 const env = cliEnv();
 const timings: Record<string, number> = {};
 let fixtures: ReturnType<typeof makeModelFixtures>;
-let up: ChildProcess;
+let up: ChildProcess | undefined;
 let upExit: Promise<number | null>;
-let stack: StackInfo;
+let upExited = false;
+let stack: StackInfo | undefined;
+let starting: Promise<StackInfo> | undefined;
 const truth = new Map<string, number>();
 
 const dropship = async (...args: string[]): Promise<CliRun> => {
@@ -39,6 +46,55 @@ const status = async () => JSON.parse((await dropship('status', 'digits', '--jso
   versions: Array<{ version: string; state: string }>;
 };
 const stateOf = (s: Awaited<ReturnType<typeof status>>, v: string) => s.versions.find((x) => x.version === v)?.state;
+
+/** `dropship up` in the background until its stack file is written; the running one if there is one. */
+function ensureStack(): Promise<StackInfo> {
+  if (!starting || upExited) starting = startStack();
+  return starting;
+}
+
+async function startStack(): Promise<StackInfo> {
+  const started = Date.now();
+  mkdirSync(data, { recursive: true });
+  const out = openSync(join(root, 'up.out'), 'a');
+  const err = openSync(join(root, 'up.err'), 'a');
+  const child = spawn(DROPSHIP, ['up', '--data', data, '--lro-delay-ms', '1000', '--tick-ms', '2000'], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', out, err] });
+  up = child;
+  closeSync(out);
+  closeSync(err);
+  upExited = false;
+  upExit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  void upExit.then(() => {
+    if (up === child) upExited = true;
+  });
+  stack = await waitForValue(
+    async () => {
+      if (upExited) throw new Error(`dropship up exited early:\n${readFileSync(join(root, 'up.err'), 'utf8')}`);
+      return findRunningStack(data).catch(() => undefined);
+    },
+    180_000,
+    'dropship up to be ready (its stack file)',
+    250,
+  );
+  timings.upToReady = Date.now() - started;
+  return stack;
+}
+
+/** Status of the digits model, or undefined while it does not exist. */
+async function statusIfAny() {
+  const r = await dropship('status', 'digits', '--json');
+  return r.code === 0 ? (JSON.parse(r.stdout) as Awaited<ReturnType<typeof status>>) : undefined;
+}
+
+/** The stack is up and digits/<version> is DEPLOYED: deployed here if no earlier step did it. */
+async function ensureDeployed(version: string, dir: string): Promise<void> {
+  await ensureStack();
+  const state = stateOf((await statusIfAny()) ?? { traffic: {}, versions: [] }, version);
+  if (state === 'DEPLOYED') return;
+  if (state) throw new Error(`precondition: digits/${version} is ${state}, not DEPLOYED`);
+  const r = await dropship('deploy', dir, '--model', 'digits', '--version', version, '--wait');
+  if (r.code !== 0) throw new Error(`precondition: deploying digits/${version} failed (exit ${r.code}): ${r.stderr}`);
+}
 
 beforeAll(async () => {
   fixtures = makeModelFixtures();
@@ -56,7 +112,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // If a step failed before the shutdown test, still leave nothing behind.
-  if (up?.pid && up.exitCode === null) {
+  if (up?.pid && up.exitCode === null && up.signalCode === null) {
     try {
       process.kill(-up.pid, 'SIGINT');
     } catch {
@@ -77,32 +133,18 @@ afterAll(async () => {
 });
 
 test('dropship up starts the whole stack in the background and says where to drop files', async () => {
-  const started = Date.now();
-  mkdirSync(data, { recursive: true });
-  const out = openSync(join(root, 'up.out'), 'a');
-  const err = openSync(join(root, 'up.err'), 'a');
-  up = spawn(DROPSHIP, ['up', '--data', data, '--lro-delay-ms', '1000', '--tick-ms', '2000'], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', out, err] });
-  closeSync(out);
-  closeSync(err);
-  upExit = new Promise((resolve) => up.on('exit', (code) => resolve(code)));
-  let exited = false;
-  void upExit.then(() => (exited = true));
-  for (;;) {
-    stack = await findRunningStack(data).catch(() => undefined as unknown as StackInfo);
-    if (stack) break;
-    if (exited) throw new Error(`dropship up exited early:\n${readFileSync(join(root, 'up.err'), 'utf8')}`);
-    if (Date.now() - started > 180_000) throw new Error('dropship up was not ready within 180 s');
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  timings.upToReady = Date.now() - started;
+  const running = await ensureStack();
   const banner = readFileSync(join(root, 'up.out'), 'utf8');
   expect(banner).toContain('dropship is ready');
-  expect(banner).toContain(join(data, 'storage', stack.buckets.models));
-  expect(banner).toContain(join(data, 'storage', stack.buckets.images));
-  expect(Object.keys(stack.functions).sort()).toEqual(['batch-follower', 'dead-letter-recorder', 'image-intake', 'model-drop', 'predict-worker', 'reconciler', 'results-ledger']);
+  expect(banner).toContain(join(data, 'storage', running.buckets.models));
+  expect(banner).toContain(join(data, 'storage', running.buckets.images));
+  expect(Object.keys(running.functions).sort()).toEqual(['batch-follower', 'dead-letter-recorder', 'image-intake', 'model-drop', 'predict-worker', 'reconciler', 'results-ledger']);
 });
 
 test('dropship deploy --wait uploads the demo model and follows it to DEPLOYED', async () => {
+  // Prepare: a running stack without the model
+  await ensureStack();
+  expect(await statusIfAny()).toBeUndefined();
   const r = await dropship('deploy', DEMO_MODEL_DIR, '--model', 'digits', '--version', 'v1', '--wait');
   ok(r);
   timings.deployWaitToDeployed = r.ms;
@@ -113,6 +155,8 @@ test('dropship deploy --wait uploads the demo model and follows it to DEPLOYED',
 });
 
 test('dropship label --wait labels 100 held-out digits, and results --json returns them as accurately as the model itself', async () => {
+  // Prepare: the demo model serving
+  await ensureDeployed('v1', DEMO_MODEL_DIR);
   const r = await dropship('label', images, '--job', 'e2e', '--model', 'digits', '--wait');
   ok(r);
   timings.label100Wait = r.ms;
@@ -143,6 +187,10 @@ test('dropship label --wait labels 100 held-out digits, and results --json retur
 });
 
 test('a second version deployed as a canary gets 10%, promote gives it all, rollback restores the split', async () => {
+  // Prepare: v1 deployed with all the traffic, no v2 yet
+  await ensureDeployed('v1', DEMO_MODEL_DIR);
+  const before = await status();
+  if (JSON.stringify(before.traffic) !== JSON.stringify({ v1: 100 }) || stateOf(before, 'v2')) throw new Error(`precondition: expected v1 at 100% and no v2, found ${JSON.stringify(before)}`);
   const canary = await dropship('deploy', fixtures.canary, '--model', 'digits', '--version', 'v2', '--wait');
   ok(canary);
   expect(canary.stderr).toContain('10% of traffic');
@@ -163,6 +211,8 @@ test('a second version deployed as a canary gets 10%, promote gives it all, roll
 });
 
 test('with the stack running, bad requests fail with the reason', async () => {
+  // Prepare: v1 exists and is DEPLOYED
+  await ensureDeployed('v1', DEMO_MODEL_DIR);
   const again = await dropship('deploy', DEMO_MODEL_DIR, '--model', 'digits', '--version', 'v1');
   expect(again.code).toBe(1);
   expect(again.stderr).toContain('digits/v1 already exists (DEPLOYED)');
@@ -185,8 +235,10 @@ test('with the stack running, bad requests fail with the reason', async () => {
 });
 
 test('Ctrl-C stops everything the stack started', async () => {
-  const groups = [up.pid!, ...stack.processGroups];
-  process.kill(-up.pid!, 'SIGINT');
+  // Prepare: a running stack
+  const running = await ensureStack();
+  const groups = [up!.pid!, ...running.processGroups];
+  process.kill(-up!.pid!, 'SIGINT');
   const code = await Promise.race([upExit, new Promise<string>((r) => setTimeout(() => r('timeout'), 60_000))]);
   expect(code).toBe(0);
   const alive = groups.filter((g) => {
