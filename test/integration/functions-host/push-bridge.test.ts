@@ -10,6 +10,7 @@ import { startStorageEmulator, type StorageEmulator } from '#local/storage-emula
 import { createLogger } from '#shared/logging/logger';
 import type { Topology } from '#shared/topology';
 import { requireEmulatorEnv, uniqueProjectId } from '#test/support/emulator-env';
+import { waitFor } from '#test/support/wait-for';
 
 /**
  * The local stack's Pub/Sub delivery (createTopology + push bridge) on the real Pub/Sub
@@ -68,12 +69,6 @@ function readJson(req: IncomingMessage): Promise<Push> {
   });
 }
 
-async function waitFor(done: () => boolean, timeoutMs: number): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  while (!done() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-  return done();
-}
-
 beforeAll(async () => {
   requireEmulatorEnv();
   server = createServer((req, res) => {
@@ -120,7 +115,8 @@ afterAll(async () => {
 test('messages arrive in push format, with up to the function concurrency in flight and never more', async () => {
   const topic = pubsub.topic('work');
   const ids = await Promise.all(Array.from({ length: 3 * CONCURRENCY }, (_, i) => topic.publishMessage({ data: Buffer.from(`m${i}`), attributes: { n: String(i) } })));
-  expect(await waitFor(() => local.bridges.worker!.counts.acked >= ids.length, 60_000)).toBe(true);
+  await waitFor(() => local.bridges.worker!.counts.acked >= ids.length, 60_000, `the worker bridge to ack all ${ids.length} messages`, 50);
+  expect(local.bridges.worker!.counts.acked).toBeGreaterThanOrEqual(ids.length);
   expect(maxInFlight).toBe(CONCURRENCY);
   const first = received.find((p) => p.message.attributes.n === '0')!;
   expect(first).toEqual({
@@ -140,7 +136,8 @@ test(`a message the function keeps failing is dead-lettered after ${MAX_ATTEMPTS
   });
   try {
     const id = await pubsub.topic('work').publishMessage({ data: Buffer.from('bad'), attributes: { fail: '1' } });
-    expect(await waitFor(() => dead.length > 0, 90_000)).toBe(true);
+    await waitFor(() => dead.length > 0, 90_000, 'the failing message on the dead-letter topic', 50);
+    expect(dead.length).toBeGreaterThan(0);
     expect(dead.map((m) => m.data.toString())).toEqual(['bad']);
     const attempts = received.filter((p) => p.message.messageId === id).map((p) => p.deliveryAttempt);
     expect(attempts).toEqual(Array.from({ length: MAX_ATTEMPTS }, (_, i) => i + 1));

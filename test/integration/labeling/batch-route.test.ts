@@ -3,6 +3,7 @@ import { Storage } from '@google-cloud/storage';
 import { JobServiceClient } from '@google-cloud/aiplatform';
 import { vertexClientOptions } from '#shared/adapters/vertex-client-options';
 import { silentLogger } from '#shared/logging/logger';
+import { waitFor } from '#test/support/wait-for';
 import { firestoreBatchChunks, firestoreBatchModels } from '#shared/labeling/adapters/firestore-batch-chunks';
 import { firestoreLabelStore } from '#shared/labeling/adapters/firestore-label-store';
 import { gcsBatchFiles } from '#shared/labeling/adapters/gcs-batch-files';
@@ -101,12 +102,20 @@ describe('labeling: the batch route (BatchPredictionJobs)', () => {
     return refs;
   }
 
-  async function followUntilDone(d: BatchImportDeps) {
-    for (;;) {
-      const s = await followBatches(d);
-      if (s.followed === 0) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  /** follower ticks until no chunk is left open (bounded: a job that never ends fails here, saying so) */
+  async function followUntilDone(d: BatchImportDeps, timeoutMs = 120_000) {
+    let last: Awaited<ReturnType<typeof followBatches>> | undefined;
+    await waitFor(
+      async () => {
+        last = await followBatches(d);
+        return last.followed === 0;
+      },
+      timeoutMs,
+      'the batch follower to have no open chunk left',
+      50,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; last tick: ${JSON.stringify(last)}`);
+    });
   }
 
   async function storedResults(job: string) {

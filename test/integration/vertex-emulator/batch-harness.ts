@@ -83,13 +83,15 @@ export class BatchHarness {
     return res.text();
   }
 
-  /** Polls GetBatchPredictionJob until the state is one of `states`, recording every state seen. */
-  async waitFor(name: string, states: string[], seen: string[] = []) {
+  /** Polls GetBatchPredictionJob until the state is one of `states`, recording every state seen; fails past the bound. */
+  async waitFor(name: string, states: string[], seen: string[] = [], timeoutMs = 60_000) {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const [job] = await this.jobs.getBatchPredictionJob({ name });
       const state = String(job.state);
       if (seen[seen.length - 1] !== state) seen.push(state);
       if (states.includes(state)) return job;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${name} to be ${states.join('|')}; states seen: ${seen.join(' -> ')}`);
       await new Promise((r) => setTimeout(r, 10));
     }
   }

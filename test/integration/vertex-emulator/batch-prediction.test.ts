@@ -58,8 +58,13 @@ describe('Vertex AI emulator: batch prediction jobs (JobService)', () => {
     const order = ['JOB_STATE_QUEUED', 'JOB_STATE_PENDING', 'JOB_STATE_RUNNING', 'JOB_STATE_SUCCEEDED'];
     expect(seen.map((s) => order.indexOf(s))).toEqual([...seen.map((s) => order.indexOf(s))].sort());
     expect(job.completionStats).toMatchObject({ successfulCount: '20', failedCount: '2', incompleteCount: '0' });
+    // timestamps in order: created, started, ended (each a real time, not an empty placeholder)
+    const seconds = (t: { seconds?: unknown } | null | undefined) => Number(t?.seconds ?? Number.NaN);
     expect(job.startTime).toBeTruthy();
     expect(job.endTime).toBeTruthy();
+    expect(seconds(job.createTime)).toBeGreaterThan(Date.parse('2020-01-01') / 1000);
+    expect(seconds(job.startTime)).toBeGreaterThanOrEqual(seconds(job.createTime));
+    expect(seconds(job.endTime)).toBeGreaterThanOrEqual(seconds(job.startTime));
     expect(job.labels).toEqual({ job: 'j1' });
     expect(job.dedicatedResources?.machineSpec?.machineType).toBe('n1-standard-4');
     expect(job.manualBatchTuningParameters?.batchSize).toBe(8);

@@ -100,7 +100,7 @@ describe('the function bundles terraform ships', () => {
       expect(b.lock.packages['']!.dependencies).toEqual(b.manifest.dependencies);
     }
     // the worker decodes images, and intake prepares them for batch jobs; nothing else needs sharp
-    expect(bundles.find((b) => b.name === 'predict-worker')!.manifest.dependencies!.sharp).toBeDefined();
+    expect(bundles.find((b) => b.name === 'predict-worker')!.manifest.dependencies!.sharp).toBe(root.dependencies!.sharp);
     expect(bundles.filter((b) => b.manifest.dependencies!.sharp).map((b) => b.name).sort()).toEqual(['image-intake', 'predict-worker']);
     // only the functions that call Vertex AI carry its client (about 100 MB installed)
     expect(bundles.filter((b) => b.manifest.dependencies!['@google-cloud/aiplatform']).map((b) => b.name).sort()).toEqual(['batch-follower', 'model-drop', 'predict-worker', 'reconciler']);
