@@ -9,10 +9,10 @@
  * on 127.0.0.1:port. Once all listen, {pid, functions: {name: url}} is written to
  * DROPSHIP_FUNCTIONS_READY (aside, then renamed over: a reader never sees half of it).
  */
-import { renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { serveFunction } from '#local/functions-host/serve-function';
 import { FUNCTIONS_ENV, READY_FILE_ENV, servedSpecSchema, type ServedSpec } from '#local/functions-host/served-spec';
+import { writeReadyFile } from '#local/stack/ready-file';
 
 async function run(): Promise<void> {
   const specs = z.array(servedSpecSchema).min(1).parse(JSON.parse(process.env[FUNCTIONS_ENV] ?? '[]'));
@@ -23,8 +23,7 @@ async function run(): Promise<void> {
     const served = await serveFunction(s.name, servedOptions(s));
     urls[s.name] = served.url;
   }
-  writeFileSync(`${readyFile}.tmp`, JSON.stringify({ pid: process.pid, functions: urls }) + '\n');
-  renameSync(`${readyFile}.tmp`, readyFile);
+  writeReadyFile(readyFile, { pid: process.pid, functions: urls });
 }
 
 function servedOptions(s: ServedSpec): { port: number; pubsubSource?: string } {

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { freePort, spawnGroup, type GroupProcess, type GroupTracking } from '#local/emulators/process-group';
 import { FUNCTIONS_ENV, READY_FILE_ENV, readyFileSchema, type ServedSpec } from '#local/functions-host/served-spec';
 import type { FunctionSpec } from '#shared/topology';
+import { clearReadyFile, loaderArgs, waitForReadyFile } from './ready-file';
 
 const REPO_ROOT = join(__dirname, '..', '..');
 const ENTRY = join(REPO_ROOT, 'local', 'functions-host', `functions-process${extname(__filename)}`);
@@ -83,7 +84,7 @@ export async function startFunctionProcesses(opts: {
           });
         }
         const readyFile = join(opts.runDir, `functions-${group[0]!.name}.ready.json`);
-        rmSync(readyFile, { force: true });
+        clearReadyFile(readyFile);
         if (stopping) throw new Error('stopped while starting');
         const proc = spawnGroup(process.execPath, [...loaderArgs(), ENTRY], {
           env: { ...process.env, ...opts.env, [FUNCTIONS_ENV]: JSON.stringify(specs), [READY_FILE_ENV]: readyFile },
@@ -91,7 +92,7 @@ export async function startFunctionProcesses(opts: {
           track: opts.track(`functions ${label}`),
         });
         started.push({ label, proc });
-        Object.assign(urls, await whenReady(readyFile, proc, label));
+        Object.assign(urls, (await waitForReadyFile(readyFile, readyFileSchema, proc, label, READY_TIMEOUT_MS)).functions);
         void proc.exited.then((code) => {
           if (!stopping) opts.onExit(new Error(`the process serving ${label} exited (code ${code}); its output is above`));
         });
@@ -103,22 +104,5 @@ export async function startFunctionProcesses(opts: {
     throw err;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
-  }
-}
-
-/** how the child runs this file's sibling: from source through tsx, or compiled JavaScript */
-function loaderArgs(): string[] {
-  return extname(__filename) === '.ts' ? ['--conditions=source', '--import', 'tsx'] : [];
-}
-
-async function whenReady(readyFile: string, proc: GroupProcess, label: string): Promise<Record<string, string>> {
-  let exited: number | null | undefined;
-  void proc.exited.then((code) => (exited = code));
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    if (existsSync(readyFile)) return readyFileSchema.parse(JSON.parse(readFileSync(readyFile, 'utf8'))).functions;
-    if (exited !== undefined) throw new Error(`the process serving ${label} exited (code ${exited}) before it was ready`);
-    if (Date.now() > deadline) throw new Error(`the process serving ${label} was not ready within ${READY_TIMEOUT_MS / 1000} s`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }

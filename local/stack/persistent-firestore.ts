@@ -18,9 +18,9 @@ export interface PersistentFirestore {
 
 const READY_TIMEOUT_MS = 60_000;
 
-export async function startPersistentFirestore(opts: { dataDir: string; logDir: string; project: string; track?: GroupTracking }): Promise<PersistentFirestore> {
+export async function startPersistentFirestore(opts: { dataDir: string; logDir: string; project: string; port?: number; track?: GroupTracking }): Promise<PersistentFirestore> {
   mkdirSync(opts.dataDir, { recursive: true });
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const args = ['emulators', 'firestore', 'start', `--host-port=127.0.0.1:${port}`];
   const previous = newestExport(opts.dataDir);
   if (previous) args.push(`--import-data=${previous.metadataFile}`);

@@ -3,19 +3,18 @@ import { join } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
 import { startPubsubEmulator, type RunningEmulator } from '#local/emulators/gcloud-emulators';
-import { killGroup, type GroupProcess } from '#local/emulators/process-group';
+import { freePort, killGroup, waitGroupGone, type GroupProcess } from '#local/emulators/process-group';
 import { startStorageEmulator, type StorageEmulator } from '#local/storage-emulator/start';
-import { startVertexEmulator, type VertexEmulator } from '#local/vertex-emulator/start';
 import { TOPOLOGY } from '#shared/topology';
 import { startControlServer } from './control-server';
 import { createTopology } from './create-topology';
 import { functionEnv } from './function-env';
-import { waitGroupGone } from '#local/emulators/process-group';
 import { LOCAL_BUCKETS, LOCAL_PROJECT, LOCAL_REGION } from './local-names';
 import { startPersistentFirestore, type PersistentFirestore } from './persistent-firestore';
 import { startScheduleTimers } from './reconcile-timer';
-import { startFunctionProcesses } from './function-processes';
+import { startFunctionProcesses, type FunctionProcesses } from './function-processes';
 import { ProcessLedger } from './process-ledger';
+import { startVertexChild, type VertexChild } from './vertex-child';
 import { removeStackFile, writeStackFile, type StackInfo } from './stack-file';
 
 async function stopGroup(proc: GroupProcess, say: (line: string) => void): Promise<void> {
@@ -99,16 +98,59 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     checkpoint();
-    opts.say('starting the Pub/Sub, Firestore, Storage and Vertex AI emulators...');
+    opts.say('starting the Pub/Sub, Firestore, Storage and Vertex AI emulators and the functions...');
     const storageDir = dir('storage');
+    // The ports are chosen first, so the functions' processes (whose Node start-up and client
+    // loading take seconds) start beside the Java emulators instead of after them: a function
+    // reads its configuration and connects on its first event.
+    const ports = { pubsub: await freePort(), firestore: await freePort(), storage: await freePort(), vertex: await freePort(), vertexRest: await freePort() };
+    const { env, unknown } = functionEnv({
+      project: LOCAL_PROJECT,
+      region: LOCAL_REGION,
+      pubsubEmulatorHost: `127.0.0.1:${ports.pubsub}`,
+      firestoreEmulatorHost: `127.0.0.1:${ports.firestore}`,
+      storageUrl: `http://127.0.0.1:${ports.storage}`,
+      vertexEndpoint: `127.0.0.1:${ports.vertex}`,
+      buckets: LOCAL_BUCKETS,
+    });
+    // This process's own clients (the topology's) find the emulators the same way.
+    Object.assign(process.env, env);
+    const onCrash =
+      opts.onCrash ??
+      ((err: Error) =>
+        setImmediate(() => {
+          throw err;
+        }));
     const results = await Promise.allSettled([
-      startPubsubEmulator({ project: LOCAL_PROJECT, logDir, dataDir: dir('pubsub'), track: ledger.track('pubsub emulator') }),
-      startPersistentFirestore({ dataDir: dir('firestore'), logDir, project: LOCAL_PROJECT, track: ledger.track('firestore emulator') }),
-      startStorageEmulator({ dataDir: storageDir }),
-      startVertexEmulator({ dataDir: dir('vertex'), restPort: 0, gcsRoot: storageDir, lroDelayMs: opts.lroDelayMs }),
+      startPubsubEmulator({ project: LOCAL_PROJECT, logDir, port: ports.pubsub, dataDir: dir('pubsub'), track: ledger.track('pubsub emulator') }),
+      startPersistentFirestore({ dataDir: dir('firestore'), logDir, port: ports.firestore, project: LOCAL_PROJECT, track: ledger.track('firestore emulator') }),
+      startStorageEmulator({ dataDir: storageDir, port: ports.storage }),
+      // batch prediction output is uploaded through the Storage emulator, so it fires finalize events
+      startVertexChild({
+        port: ports.vertex,
+        restPort: ports.vertexRest,
+        dataDir: dir('vertex'),
+        gcsRoot: storageDir,
+        storageUrl: `http://127.0.0.1:${ports.storage}`,
+        lroDelayMs: opts.lroDelayMs,
+        runDir: dir('run'),
+        track: ledger.track('vertex ai emulator'),
+      }),
+      startFunctionProcesses({
+        functions: TOPOLOGY.functions,
+        project: LOCAL_PROJECT,
+        env,
+        runDir: dir('run'),
+        track: (what) => ledger.track(what),
+        signal: opts.signal,
+        onExit: (err) => {
+          if (started) onCrash(err);
+          else crashedWhileStarting ??= err;
+        },
+      }),
     ] as const);
     emulatorsStarting = false;
-    const [pubsubR, firestoreR, storageR, vertexR] = results;
+    const [pubsubR, firestoreR, storageR, vertexR, functionsR] = results;
     if (pubsubR.status === 'fulfilled') stoppers.push(() => stopGroup(pubsubR.value.process, opts.say));
     if (firestoreR.status === 'fulfilled') {
       stoppers.push(async () => {
@@ -117,50 +159,18 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       });
     }
     if (storageR.status === 'fulfilled') stoppers.push(() => storageR.value.stop());
-    if (vertexR.status === 'fulfilled') stoppers.push(() => vertexR.value.stop());
+    if (vertexR.status === 'fulfilled') stoppers.push(() => stopGroup(vertexR.value.process, opts.say));
+    // after the emulators', so the functions stop first
+    if (functionsR.status === 'fulfilled') stoppers.push(() => functionsR.value.stop());
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     checkpoint();
     if (failed) throw failed.reason;
     const pubsubEmu = (pubsubR as PromiseFulfilledResult<RunningEmulator>).value;
     const firestore = (firestoreR as PromiseFulfilledResult<PersistentFirestore>).value;
     const storageEmu = (storageR as PromiseFulfilledResult<StorageEmulator>).value;
-    const vertex = (vertexR as PromiseFulfilledResult<VertexEmulator>).value;
-    vertex.setStorageUrl(storageEmu.url); // batch prediction output is uploaded, so it fires finalize events
-
-    const { env, unknown } = functionEnv({
-      project: LOCAL_PROJECT,
-      region: LOCAL_REGION,
-      pubsubEmulatorHost: pubsubEmu.hostPort,
-      firestoreEmulatorHost: firestore.hostPort,
-      storageUrl: storageEmu.url,
-      vertexEndpoint: vertex.endpoint,
-      buckets: LOCAL_BUCKETS,
-    });
-    // This process's own clients (the topology's) find the emulators the same way.
-    Object.assign(process.env, env);
-
-    opts.say('starting the functions, each hot one in a process of its own...');
-    const onCrash =
-      opts.onCrash ??
-      ((err: Error) =>
-        setImmediate(() => {
-          throw err;
-        }));
-    const functions = await startFunctionProcesses({
-      functions: TOPOLOGY.functions,
-      project: LOCAL_PROJECT,
-      env,
-      runDir: dir('run'),
-      track: (what) => ledger.track(what),
-      signal: opts.signal,
-      onExit: (err) => {
-        if (started) onCrash(err);
-        else crashedWhileStarting ??= err;
-      },
-    });
-    stoppers.push(() => functions.stop());
+    const vertex = (vertexR as PromiseFulfilledResult<VertexChild>).value;
+    const functions = (functionsR as PromiseFulfilledResult<FunctionProcesses>).value;
     const { missing, urls: functionUrls } = functions;
-    checkpoint();
 
     opts.say('creating buckets, topics, subscriptions and triggers...');
     const pubsub = new PubSub({ projectId: LOCAL_PROJECT });
@@ -188,7 +198,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
 
     const info: StackInfo = {
       pid: process.pid,
-      processGroups: [pubsubEmu.process.pid, firestore.process.pid, ...functions.groups],
+      processGroups: [pubsubEmu.process.pid, firestore.process.pid, vertex.process.pid, ...functions.groups],
       startedAt,
       readyAt: new Date().toISOString(),
       dataDir: opts.dataDir,
