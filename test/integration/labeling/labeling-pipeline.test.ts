@@ -83,7 +83,7 @@ afterAll(async () => {
   await h.stop();
 });
 
-describe('labeling pipeline on the emulators', () => {
+describe(`labeling pipeline on the emulators (seed ${h.faultDraws.seed}; replay with TEST_SEED)`, () => {
   let firstJobFiles: DigitFile[] = [];
 
   it('labels 500 held-out digits dropped as PNG and JPEG files: one result and one message each, as accurate as the model', async () => {
@@ -98,7 +98,7 @@ describe('labeling pipeline on the emulators', () => {
 
   it('still gives exactly one result per image when every event and every request arrives twice and 10% of predict calls are refused', async () => {
     const files = await digitFiles('digits-b', 1);
-    h.storageEmulator.setDelivery({ duplicates: 2, shuffle: true });
+    h.storageEmulator.setDelivery({ duplicates: 2, shuffle: true, seed: h.faultDraws.seed });
     h.vertex.setFaults({ predictErrorRate: 0.1 });
     const before = snapshotStats();
     try {

@@ -12,6 +12,7 @@ import { deployDirectly } from '#local/vertex-emulator/deploy-directly';
 import { startVertexEmulator, type VertexEmulator } from '#local/vertex-emulator/start';
 import { createLogger } from '#shared/logging/logger';
 import { requireEmulatorEnv, uniqueProjectId } from '../../support/emulator-env';
+import { testRandom, type TestRandom } from '../../support/seeded-random';
 
 export const IMAGES_BUCKET = 'dropship-images';
 export const MODEL = 'mnist-vit';
@@ -30,6 +31,8 @@ export interface ResultMessage {
  */
 export class PipelineHarness {
   readonly projectId = uniqueProjectId('demo-labeling');
+  /** which predict calls an injected error rate refuses, and the shuffled delivery order: the same every run */
+  readonly faultDraws: TestRandom = testRandom('labeling pipeline: injected faults and delivery order');
   db!: Firestore;
   pubsub!: PubSub;
   storage!: Storage;
@@ -47,7 +50,7 @@ export class PipelineHarness {
     const storageDir = this.tempDir('storage');
     const quiet = createLogger({ component: 'test-emulator', minSeverity: 'ERROR' });
     this.storageEmulator = await startStorageEmulator({ dataDir: storageDir, logger: quiet });
-    this.vertex = await startVertexEmulator({ dataDir: this.tempDir('vertex'), lroDelayMs: 50, intraOpNumThreads: 1, logger: quiet });
+    this.vertex = await startVertexEmulator({ dataDir: this.tempDir('vertex'), lroDelayMs: 50, intraOpNumThreads: 1, faultRandom: this.faultDraws.next, logger: quiet });
     Object.assign(process.env, {
       GOOGLE_CLOUD_PROJECT: this.projectId,
       GCLOUD_PROJECT: this.projectId,

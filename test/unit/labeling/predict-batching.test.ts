@@ -3,6 +3,7 @@ import { packInstances, instanceRequestBytes, REQUEST_OVERHEAD_BYTES } from '#sh
 import { BatcherRegistry, PredictBatcher } from '#shared/labeling/predict-batcher';
 import type { Predictor } from '#shared/labeling/ports';
 import { PermanentError, TransientError } from '#shared/errors';
+import { waitFor } from '#test/support/wait-for';
 
 const grpcError = (code: number, message = 'x') => Object.assign(new Error(message), { code });
 
@@ -64,13 +65,14 @@ describe('PredictBatcher', () => {
     const deadline = Date.now() + 5_000;
     // Act: one image goes out; four more arrive one by one while it is in flight.
     const first = b.submit([{ bytes: img(1), deadline }]);
-    await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => releases.length === 1, 5_000, 'the first call to be in flight', 1);
     const rest = [2, 3, 4, 5].map((n) => b.submit([{ bytes: img(n), deadline }]));
+    // nothing to wait on for "no second call while one is out": give the batch window (0 ms) time to misfire
     await new Promise((r) => setTimeout(r, 5));
     expect(seen).toEqual([[1]]);
     releases.shift()!();
     await first;
-    await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => releases.length === 1, 5_000, 'the second call to be in flight', 1);
     releases.shift()!();
     const labels = (await Promise.all(rest)).map(([o]) => o!.ok && o!.label);
     // Assess: the four waiting images shared the second call.
