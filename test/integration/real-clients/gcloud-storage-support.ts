@@ -172,6 +172,7 @@ export class CuttingProxy {
       if (r.headers.get('range')) return;
       await new Promise((ok) => setTimeout(ok, 10));
     }
+    throw new Error(`timed out waiting for the emulator to hold part of the upload ${path}`);
   }
 
   async stop(): Promise<void> {
