@@ -10,7 +10,16 @@ export const intakeConfigSchema = labelingConfigSchema.extend({
   DEFAULT_MODEL: modelNameSchema.default('default'),
   /** images per prediction request from a manifest: one request is one predict batch */
   MANIFEST_CHUNK_SIZE: intSetting(32),
+  /** a manifest is streamed; this bounds the set of URIs its duplicate check keeps (about 100 bytes a line) */
   MANIFEST_MAX_BYTES: intSetting(64 * 1024 * 1024),
+  /**
+   * how long one delivery sends a manifest's chunks before checkpointing and leaving the rest to
+   * the event's redelivery: under EVENT_LEASE_MS (so no duplicate takes over a live delivery)
+   * and the function's 540 s timeout, with room for the chunk in hand
+   */
+  MANIFEST_TIME_BUDGET_MS: intSetting(90_000),
+  /** online chunks (requests) sent per checkpoint write */
+  MANIFEST_CHECKPOINT_EVERY: intSetting(16),
   EVENT_LEASE_MS: intSetting(120_000),
   /**
    * An event still failing this long after it happened is recorded as an ERROR result and

@@ -4,6 +4,7 @@ import { errorMessage, isPermanent } from '#shared/errors';
 import { eventAgeMs } from '#shared/events/event-age';
 import type { Logger } from '#shared/logging/logger';
 import { giveUpOnEvent, handleFinalizedImageObject, type IntakeDeps } from '#shared/labeling/intake';
+import { ManifestContinues } from '#shared/labeling/manifest-intake';
 import type { IntakeConfig } from './config';
 
 export interface IntakeRuntime {
@@ -28,6 +29,11 @@ export async function handleFinalized(event: CloudEvent<StorageObjectData>, { cf
     const outcome = await handleFinalizedImageObject(obj, deps);
     logger.info('image object handled', { eventId: event.id, bucket: d.bucket, object: d.name, generation: d.generation, outcome });
   } catch (err) {
+    // A manifest continuing in its redelivery is progress, not a failure: never given up on for its age.
+    if (err instanceof ManifestContinues) {
+      logger.info('manifest continues in the redelivery', { eventId: event.id, object: d.name, chunksDone: err.chunksDone });
+      throw err;
+    }
     if (isPermanent(err)) {
       logger.error('image object rejected', { eventId: event.id, object: d.name, error: err });
       return;

@@ -5,6 +5,7 @@ import { onFirstCall } from '#shared/wiring/on-first-call';
 import { createLogger } from '#shared/logging/logger';
 import { pubsubPublisher } from '#shared/adapters/pubsub-publisher';
 import { firestoreBatchChunks, firestoreJobRoute } from '#shared/labeling/adapters/firestore-batch-chunks';
+import { firestoreManifestCheckpoints } from '#shared/labeling/adapters/firestore-manifest-checkpoints';
 import { gcsBatchFiles } from '#shared/labeling/adapters/gcs-batch-files';
 import { gcsObjectReader } from '#shared/labeling/adapters/gcs-object-reader';
 import { labelingClients, recordPorts } from '#shared/labeling/adapters/labeling-clients';
@@ -34,6 +35,9 @@ const wire = onFirstCall((): IntakeRuntime => {
       defaultModel: cfg.DEFAULT_MODEL,
       manifestChunkSize: cfg.MANIFEST_CHUNK_SIZE,
       manifestMaxBytes: cfg.MANIFEST_MAX_BYTES,
+      manifestCheckpoints: firestoreManifestCheckpoints(db),
+      manifestCheckpointEvery: cfg.MANIFEST_CHECKPOINT_EVERY,
+      manifestTimeBudgetMs: cfg.MANIFEST_TIME_BUDGET_MS,
       eventLeaseMs: cfg.EVENT_LEASE_MS,
       ...(cfg.BATCH_ROUTE === 'on'
         ? {

@@ -33,27 +33,36 @@ export async function prepareBatchJob(job: string, model: string, images: readon
   let chunkNo = 0;
   for (let start = 0; start < images.length; start += deps.chunkSize) {
     chunkNo++;
-    if (await deps.chunks.get(job, chunkNo)) continue;
-    const prepared = await prepareAll(job, model, images.slice(start, start + deps.chunkSize), deps);
-    rejected += prepared.errors.length;
-    await recordAndPublish(deps, job, prepared.errors);
-    const n = String(chunkNo).padStart(5, '0');
-    const chunk: BatchChunk = {
-      job,
-      chunk: chunkNo,
-      model,
-      images: prepared.ready.map((r) => r.image),
-      inputUri: `gs://${bucket}/${BATCH_PREFIX}/${job}/input-${n}.jsonl`,
-      outputUriPrefix: `gs://${bucket}/${BATCH_PREFIX}/${job}/output-${n}`,
-      state: prepared.ready.length ? 'PREPARED' : 'IMPORTED',
-    };
-    if (prepared.ready.length) {
-      await deps.files.write(chunk.inputUri, Buffer.from(prepared.ready.map((r) => `${JSON.stringify({ key: r.image.id, string_input: { b64: r.bytes.toString('base64') } })}\n`).join('')));
-    }
-    await deps.chunks.put(chunk);
+    rejected += (await prepareBatchChunk(job, model, chunkNo, images.slice(start, start + deps.chunkSize), bucket, deps)).rejected;
   }
   deps.logger.info('batch job prepared', { job, model, chunks: chunkNo, rejected });
   return { chunks: chunkNo, rejected };
+}
+
+/**
+ * One chunk of a batch job (1-based `chunkNo`, its idempotency key): its instance file and its
+ * PREPARED record, or nothing when the chunk is recorded already. Intake's manifest stream
+ * calls this chunk by chunk; prepareBatchJob for a list in memory.
+ */
+export async function prepareBatchChunk(job: string, model: string, chunkNo: number, images: readonly ObjectRef[], bucket: string, deps: BatchPrepareDeps): Promise<{ rejected: number }> {
+  if (await deps.chunks.get(job, chunkNo)) return { rejected: 0 };
+  const prepared = await prepareAll(job, model, images, deps);
+  await recordAndPublish(deps, job, prepared.errors);
+  const n = String(chunkNo).padStart(5, '0');
+  const chunk: BatchChunk = {
+    job,
+    chunk: chunkNo,
+    model,
+    images: prepared.ready.map((r) => r.image),
+    inputUri: `gs://${bucket}/${BATCH_PREFIX}/${job}/input-${n}.jsonl`,
+    outputUriPrefix: `gs://${bucket}/${BATCH_PREFIX}/${job}/output-${n}`,
+    state: prepared.ready.length ? 'PREPARED' : 'IMPORTED',
+  };
+  if (prepared.ready.length) {
+    await deps.files.write(chunk.inputUri, Buffer.from(prepared.ready.map((r) => `${JSON.stringify({ key: r.image.id, string_input: { b64: r.bytes.toString('base64') } })}\n`).join('')));
+  }
+  await deps.chunks.put(chunk);
+  return { rejected: prepared.errors.length };
 }
 
 async function prepareAll(job: string, model: string, refs: readonly ObjectRef[], deps: BatchPrepareDeps) {

@@ -2,24 +2,32 @@ import { TransientError, errorMessage } from '#shared/errors';
 import type { Logger } from '#shared/logging/logger';
 import { systemClock, waitUntilDone } from '#shared/time/wait-until';
 import { gsUri } from './core/gs-uri';
-import { BATCH_PREFIX, prepareBatchJob, type BatchPrepareDeps } from './batch-submit';
-import { chooseRoute, parseDeadline, type CostInputs } from './cost/cost-model';
-import { PRICE_TABLE } from './cost/price-table';
-import { parseJobSpec, type JobMode, type JobSpec } from './core/job-spec';
-import { parseManifest } from './core/manifest';
+import { BATCH_PREFIX } from './batch-submit';
+import { parseJobSpec } from './core/job-spec';
+import { JOB_SPEC_MAX_BYTES, modelOf, type IntakeBatchDeps } from './job-options';
+import { takeInManifest } from './manifest-intake';
 import { classifyObject, isPipelineOutput, type ObjectKind } from './core/object-kind';
-import type { ClaimOutcome, ObjectReader, RequestPublisher } from './ports';
+import type { ClaimOutcome, ManifestCheckpoints, ObjectReader, RequestPublisher } from './ports';
 import { BUSY_POLL_MS, recordAndPublish, type RecordDeps } from './record-results';
-import { chunk, requestAttributes, type PredictionRequest } from './core/request-message';
+import { requestAttributes, type PredictionRequest } from './core/request-message';
 import type { RequestCoalescer } from './request-coalescer';
-import { errorResult, manifestLineResultId, resultId } from './result';
+import { errorResult, resultId } from './result';
+
+export type { IntakeBatchDeps } from './job-options';
 
 export interface IntakeDeps extends RecordDeps {
   reader: ObjectReader;
   requests: RequestPublisher;
   defaultModel: string;
   manifestChunkSize: number;
+  /** a manifest bigger than this gets one MANIFEST_TOO_LARGE result (it is streamed, never held whole) */
   manifestMaxBytes: number;
+  /** how far each manifest's intake got; absent: a redelivery starts the manifest over (results are still created once) */
+  manifestCheckpoints?: ManifestCheckpoints;
+  /** online chunks sent per checkpoint write (default 16) */
+  manifestCheckpointEvery?: number;
+  /** how long one delivery sends a manifest's chunks before leaving the rest to the redelivery; absent: no bound */
+  manifestTimeBudgetMs?: number;
   /** how long one delivery owns an event before a redelivery may redo it */
   eventLeaseMs: number;
   /** the batch route (manifest jobs with "mode": "batch" or "auto"); absent: every job runs online */
@@ -32,14 +40,6 @@ export interface IntakeDeps extends RecordDeps {
   imageRequests?: Pick<RequestCoalescer, 'publish'>;
 }
 
-export interface IntakeBatchDeps {
-  prepare: Omit<BatchPrepareDeps, keyof RecordDeps>;
-  /** the cost model's inputs for a job of this size (configured machines and measured rates) */
-  costInputs(images: number, deadlineMs: number | undefined): CostInputs;
-  /** writes jobs/{job}.route: the mode asked for, the route taken, why, and the estimate */
-  recordRoute(job: string, route: Record<string, unknown>): Promise<void>;
-}
-
 export interface FinalizedObject {
   bucket: string;
   name: string;
@@ -47,7 +47,6 @@ export interface FinalizedObject {
   metadata?: Record<string, string>;
 }
 
-const JOB_SPEC_MAX_BYTES = 64 * 1024;
 /** how long a folder image's request waits for the requests of other images of its job */
 export const IMAGE_REQUEST_WINDOW_MS = 100;
 /** longest a delivery waits for a duplicate that holds the event (event deliveries time out at 30 s) */
@@ -104,7 +103,6 @@ export async function handleFinalizedImageObject(obj: FinalizedObject, deps: Int
 
 async function handleClaimed(obj: FinalizedObject, kind: Exclude<ObjectKind, { kind: 'no-job' }>, deps: IntakeDeps, logger: Logger): Promise<void> {
   const { job } = kind;
-  const uri = gsUri(obj);
   switch (kind.kind) {
     case 'image': {
       // One read of the job per image when it exists (modelOf would read it again).
@@ -132,40 +130,9 @@ async function handleClaimed(obj: FinalizedObject, kind: Exclude<ObjectKind, { k
       }
       break;
     }
-    case 'manifest': {
-      const read = await deps.reader.read(obj, deps.manifestMaxBytes);
-      if (!read) break; // deleted since: nothing to label
-      if (!read.bytes) {
-        const model = await modelOf(job, obj.bucket, deps);
-        await deps.store.setJobTotal(job, 1, model, uri);
-        await recordAndPublish(deps, job, [errorResult(base(job, obj), `the manifest has ${read.size} bytes, more than the ${deps.manifestMaxBytes}-byte limit`, 'MANIFEST_TOO_LARGE', model)]);
-        break;
-      }
-      const manifest = parseManifest(read.bytes.toString('utf8'), kind.format);
-      const model = manifest.model ?? (await modelOf(job, obj.bucket, deps));
-      const total = manifest.entries.length + manifest.bad.length;
-      // The total is known before any request goes out, so completion can never be announced early.
-      await deps.store.setJobTotal(job, total, model, uri);
-      logger.info('manifest read', { job, model, images: manifest.entries.length, badLines: manifest.bad.length, duplicateLines: manifest.duplicates });
-      const bad = manifest.bad.map((b) =>
-        errorResult(
-          { id: manifestLineResultId(job, uri, b.line), job, imageUri: `${uri}#line=${b.line}`, generation: null },
-          `${b.reason} (line ${b.line}: ${b.text})`,
-          'BAD_MANIFEST_LINE',
-          model,
-        ),
-      );
-      await recordAndPublish(deps, job, bad);
-      const spec = await jobOptions(job, obj.bucket, deps);
-      const route = await pickRoute(job, manifest.mode ?? spec.mode ?? 'online', manifest.deadline ?? spec.deadline, manifest.entries.length, deps, logger);
-      if (route === 'batch' && deps.batch) {
-        await prepareBatchJob(job, model, manifest.entries.map((e) => e.ref), obj.bucket, { ...deps, ...deps.batch.prepare });
-        break;
-      }
-      const chunks = chunk(manifest.entries, deps.manifestChunkSize);
-      await Promise.all(chunks.map((c) => publishRequest(deps, { job, model, images: c.map((e) => e.ref) })));
+    case 'manifest':
+      await takeInManifest({ bucket: obj.bucket, name: obj.name, generation: obj.generation }, job, kind.format, deps, logger);
       break;
-    }
   }
 }
 
@@ -188,51 +155,3 @@ function base(job: string, obj: FinalizedObject) {
 async function publishRequest(deps: IntakeDeps, req: PredictionRequest): Promise<void> {
   await deps.requests.publishRequest(req, requestAttributes(req));
 }
-
-/**
- * Online or batch, for a manifest job: what the job asks for, `auto` decided by the cost model
- * (the cheaper route that meets the deadline), recorded with the estimate on jobs/{job}.route.
- */
-async function pickRoute(job: string, mode: JobMode, deadline: string | undefined, images: number, deps: IntakeDeps, logger: Logger): Promise<'online' | 'batch'> {
-  if (mode === 'online') return 'online';
-  if (!deps.batch) {
-    logger.warn('the batch route is not configured here; the job runs online', { job, mode });
-    return 'online';
-  }
-  if (mode === 'batch') {
-    await deps.batch.recordRoute(job, { mode, route: 'batch', reason: 'the job asks for batch' });
-    return 'batch';
-  }
-  const choice = chooseRoute(PRICE_TABLE, deps.batch.costInputs(images, deadline ? parseDeadline(deadline) : undefined));
-  await deps.batch.recordRoute(job, { mode, route: choice.route, reason: choice.reason, estimate: choice.estimate, ...(deadline ? { deadline } : {}) });
-  logger.info('job route chosen', { job, route: choice.route, reason: choice.reason });
-  return choice.route;
-}
-
-/** `<job>/_job.json`'s options; {} when absent or invalid (its own event records the error). */
-async function jobOptions(job: string, bucket: string, deps: IntakeDeps): Promise<JobSpec> {
-  const spec = await deps.reader.read({ bucket, name: `${job}/_job.json` }, JOB_SPEC_MAX_BYTES);
-  if (!spec?.bytes) return {};
-  try {
-    return parseJobSpec(spec.bytes.toString('utf8'));
-  } catch {
-    return {};
-  }
-}
-
-/** The model for a job: the job's record, else `<job>/_job.json`, else the configured default. */
-async function modelOf(job: string, bucket: string, deps: IntakeDeps): Promise<string> {
-  const doc = await deps.store.getJob(job);
-  if (doc?.model) return doc.model;
-  const spec = await deps.reader.read({ bucket, name: `${job}/_job.json` }, JOB_SPEC_MAX_BYTES);
-  if (spec?.bytes) {
-    try {
-      const model = parseJobSpec(spec.bytes.toString('utf8')).model;
-      if (model) return model;
-    } catch {
-      // its own event records the error
-    }
-  }
-  return deps.defaultModel;
-}
-

@@ -36,6 +36,27 @@ export interface StoredObject {
 /** Reads images and manifests from Cloud Storage. A missing object resolves to undefined. */
 export interface ObjectReader {
   read(ref: ObjectRef, maxBytes: number): Promise<StoredObject | undefined>;
+  /** the object's lines, streamed (line endings removed); pin the generation so every reading sees the same lines */
+  readLines(ref: ObjectRef): AsyncIterable<string>;
+}
+
+/** How far a manifest's intake got (jobs/{job}.manifestIntake), so a redelivery resumes there. */
+export interface ManifestCheckpoint {
+  /** the manifest event's key (bucket/name#generation): a checkpoint of another generation is not this one's */
+  key: string;
+  /** the model the job's total was set with */
+  model: string;
+  /** lines that count (images and bad lines), set on the job before any chunk went out */
+  total: number;
+  images: number;
+  route: 'online' | 'batch';
+  /** chunks 0..chunksDone-1 are sent (online requests, or batch chunks prepared) */
+  chunksDone: number;
+}
+
+export interface ManifestCheckpoints {
+  get(job: string): Promise<ManifestCheckpoint | undefined>;
+  put(job: string, checkpoint: ManifestCheckpoint): Promise<void>;
 }
 
 /** Where a model's predictions go, and how many images one call may carry. */

@@ -1,8 +1,12 @@
+import { createInterface } from 'node:readline';
 import type { Storage } from '@google-cloud/storage';
 import type { ObjectRef } from '../core/gs-uri';
 import type { ObjectReader, StoredObject } from '../ports';
 
-/** Reads objects with the real client; the size is checked from metadata before any download. */
+/**
+ * Reads objects with the real client; the size is checked from metadata before any download.
+ * Lines come from the object's read stream, so a manifest is never downloaded whole.
+ */
 export function gcsObjectReader(storage: Storage): ObjectReader {
   return {
     async read(ref: ObjectRef, maxBytes: number): Promise<StoredObject | undefined> {
@@ -25,6 +29,10 @@ export function gcsObjectReader(storage: Storage): ObjectReader {
         if (isNotFound(err)) return undefined;
         throw err;
       }
+    },
+    readLines(ref: ObjectRef): AsyncIterable<string> {
+      const file = storage.bucket(ref.bucket).file(ref.name, ref.generation ? { generation: Number(ref.generation) } : {});
+      return createInterface({ input: file.createReadStream({ validation: false }), crlfDelay: Number.POSITIVE_INFINITY });
     },
   };
 }

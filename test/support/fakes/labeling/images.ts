@@ -36,7 +36,9 @@ export class FakeImageCodec implements ImageCodec {
 
 /** Objects in memory; generations as Cloud Storage gives them, a pinned generation must match. */
 export class FakeObjectReader implements ObjectReader {
-  readonly faults = new FaultPlan<'read'>();
+  readonly faults = new FaultPlan<'read' | 'readLine'>();
+  /** lines handed out by readLines so far, over every reading (shows how far ahead of its work a reader is) */
+  linesYielded = 0;
   private readonly objects = new Map<string, { bytes: Buffer; generation: string }>();
   private generation = 1_700_000_000_000_000;
 
@@ -51,6 +53,20 @@ export class FakeObjectReader implements ObjectReader {
     const o = this.objects.get(`${ref.bucket}/${ref.name}`);
     if (!o || (ref.generation !== undefined && ref.generation !== o.generation)) return undefined;
     return { generation: o.generation, size: o.bytes.length, ...(o.bytes.length <= maxBytes ? { bytes: Buffer.from(o.bytes) } : {}), contentType: 'image/jpeg' };
+  }
+
+  /** one line at a time, as a read stream gives them; a 'readLine' fault breaks the stream mid-object */
+  async *readLines(ref: ObjectRef): AsyncIterable<string> {
+    const o = this.objects.get(`${ref.bucket}/${ref.name}`);
+    if (!o || (ref.generation !== undefined && ref.generation !== o.generation)) throw Object.assign(new Error(`No such object: ${ref.bucket}/${ref.name}`), { code: 404 });
+    const text = o.bytes.toString('utf8');
+    const lines = text.split(/\r?\n/);
+    if (text.endsWith('\n')) lines.pop();
+    for (const line of lines) {
+      this.faults.check('readLine', ref);
+      this.linesYielded++;
+      yield line;
+    }
   }
 }
 
