@@ -48,7 +48,7 @@ export interface FinalizedObject {
 }
 
 /** how long a folder image's request waits for the requests of other images of its job */
-export const IMAGE_REQUEST_WINDOW_MS = 100;
+export const IMAGE_REQUEST_WINDOW_MS = 250;
 /** longest a delivery waits for a duplicate that holds the event (event deliveries time out at 30 s) */
 const BUSY_WAIT_MS = 20_000;
 
