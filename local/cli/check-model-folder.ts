@@ -1,11 +1,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decideCompleteness, MARKER } from '#shared/deployment/core/completeness';
+import { MODEL_NAME } from '#shared/deployment/core/object-path';
 import { validateVersion } from '#shared/deployment/validate-version';
 import { CommandFailed, UsageError } from './cli-errors';
 import { listFiles, type LocalFile } from './list-files';
 
-export const MODEL_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+export { MODEL_NAME };
 export const VERSION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /**

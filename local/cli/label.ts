@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { Command } from 'commander';
 import { CommandFailed, UsageError } from './cli-errors';
-import { MODEL_NAME } from './check-model-folder';
+import { MODEL_NAME } from '#shared/deployment/core/object-path';
 import { followJob } from './follow-job';
 import { countResults, type JobCounts } from './job-progress';
 import { listFiles, type LocalFile } from './list-files';
