@@ -5,6 +5,7 @@
  *
  *   node --conditions=source --import tsx local/bench/main.ts [--only deploy,calls,labeling,ort] [--vit-images 128] [--endpoint-threads N] [--digits 300]
  *   npm run bench -- --only folder-copy [--folder-images 10000]   (not in the default run: about 6 min, a stack of its own)
+ *   npm run bench -- --only big-job [--images 10000]   (not in the default run: a manifest job online then batch, a stack of its own)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -16,12 +17,13 @@ import { procStatusKb, sampleRss } from './harness/function-child';
 import { dropModel } from './drop-model';
 import { emulatorVsOrtFigure } from './emulator-vs-ort-figure';
 import { batchVsOnlineFigures } from './batch-vs-online';
+import { bigJobFigures } from './big-job';
 import { folderCopyFigures } from './folder-copy';
 import { predictCallsFigure } from './predict-calls';
 import { pipelineThroughputFigures } from './pipeline-throughput';
 import { formatTable, machine, writeRun, type Figure } from './report';
 
-const PARTS = ['ort', 'deploy', 'calls', 'labeling', 'batch', 'folder-copy'] as const;
+const PARTS = ['ort', 'deploy', 'calls', 'labeling', 'batch', 'folder-copy', 'big-job'] as const;
 type Part = (typeof PARTS)[number];
 const DEFAULT_PARTS: Part[] = ['ort', 'deploy', 'calls', 'labeling', 'batch'];
 const DEMO_MODEL_DIR = resolve(__dirname, '..', 'demo-model', 'mnist-vit');
@@ -40,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
       digits: { type: 'string', default: '300' },
       'folder-images': { type: 'string', default: '10000' },
       'batch-digits': { type: 'string', default: '2000' },
+      images: { type: 'string', default: '10000' },
       'keep-data': { type: 'boolean', default: false },
       // On Google Cloud the endpoint has machines of its own; here it shares two cores with
       // the emulators and functions. By default it gets all cores but one, both when asked
@@ -125,6 +128,17 @@ async function main(argv: string[]): Promise<number> {
     } finally {
       if (!values['keep-data']) rmSync(dir, { recursive: true, force: true });
       else say(`folder-copy data and logs kept in ${dir}`);
+    }
+  }
+
+  // A manifest job of --images images, online then batch, on a `dropship up` of its own.
+  if (only.has('big-job')) {
+    const dir = mkdtempSync(join(tmpdir(), 'dropship-bench-big-'));
+    try {
+      figures.push(...(await bigJobFigures({ images: Number(values.images), dir, say })));
+    } finally {
+      if (!values['keep-data']) rmSync(dir, { recursive: true, force: true });
+      else say(`big-job data and logs kept in ${dir}`);
     }
   }
 
