@@ -102,8 +102,13 @@ export function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** live (not zombie) processes whose process group or session is `id` */
+/** live (not zombie) processes whose process group or session is `id`: the ones a signal reaches */
 export function sessionMembers(id: number): number[] {
+  return groupProcesses(id, false);
+}
+
+/** processes whose process group or session is `id`, zombies (exited, not yet reaped) included when asked */
+function groupProcesses(id: number, withZombies: boolean): number[] {
   const out: number[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -111,7 +116,7 @@ export function sessionMembers(id: number): number[] {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
       // after "(comm) ": state ppid pgrp session ...
       const [state, , pgrp, session] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (state !== 'Z' && (Number(pgrp) === id || Number(session) === id)) out.push(Number(d));
+      if ((withZombies || state !== 'Z') && (Number(pgrp) === id || Number(session) === id)) out.push(Number(d));
     } catch {
       // gone meanwhile
     }
@@ -119,13 +124,29 @@ export function sessionMembers(id: number): number[] {
   return out;
 }
 
-/** Waits until nothing is left of a group spawnGroup started; false if something still is at the deadline. */
+/**
+ * True once nothing at all is left of a group spawnGroup started: no process, zombies included,
+ * in its process group (`kill(-pgid, 0)` fails) or its session. A zombie still counts: until it
+ * is reaped it holds its pid and its group, and `kill(-pgid, 0)` still succeeds. A member whose
+ * parent died before reaping it is reaped by init, usually within a second or two.
+ */
+export function groupGone(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return false;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') return false;
+  }
+  return groupProcesses(pgid, true).length === 0;
+}
+
+/** Waits until groupGone(pgid); false if something is still left at the deadline. */
 export async function waitGroupGone(pgid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (sessionMembers(pgid).length === 0) return true;
+    if (groupGone(pgid)) return true;
     if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

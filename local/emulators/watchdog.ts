@@ -16,7 +16,9 @@
  * the watchdog; nothing here calls setsid, so the session holds everything.
  *
  * A SIGTERM (the parent's stop()) or the command ending on its own ends the session the same
- * way; the watchdog exits with the command's code (143 for SIGTERM, 137 after EOF).
+ * way; the watchdog exits with the command's code (143 for SIGTERM, 137 after EOF), and only
+ * once it has reaped the command: had it exited first, the command's zombie would have been
+ * handed to init and kept the group alive (`kill(-pgid, 0)` succeeding) until init reaped it.
  *
  * Plain CommonJS in a string, so that it runs from source and from dist alike, on any Node,
  * without a loader; Linux only (it reads /proc to find its group's members).
@@ -50,13 +52,16 @@ function others() {
 }
 function kill(sig) { for (const pid of others()) { try { process.kill(pid, sig); } catch {} } }
 let ending = false;
+let commandReaped = false;
 function endSession(code) {
   if (ending) return;
   ending = true;
   kill('SIGTERM');
   const deadline = Date.now() + GRACE_MS;
   const poll = () => {
-    if (others().length === 0) process.exit(code);
+    // exit only once the command has been reaped (its 'exit' event): a child left a zombie
+    // when the watchdog exits is re-parented to init and holds the group until init reaps it.
+    if (commandReaped && others().length === 0) process.exit(code);
     if (Date.now() > deadline) kill('SIGKILL');
     setTimeout(poll, 50);
   };
@@ -67,7 +72,7 @@ process.on('SIGINT', () => {});
 process.on('SIGHUP', () => {});
 const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
 child.on('error', (err) => { process.stderr.write('${WATCHDOG_MARK}: cannot start ' + command + ': ' + err.message + '\\n'); process.exit(127); });
-child.on('exit', (code, signal) => endSession(code === null ? 128 + (require('node:os').constants.signals[signal] || 0) : code));
+child.on('exit', (code, signal) => { commandReaped = true; endSession(code === null ? 128 + (require('node:os').constants.signals[signal] || 0) : code); });
 process.stdin.on('end', () => endSession(137));
 process.stdin.on('error', () => endSession(137));
 process.stdin.resume();

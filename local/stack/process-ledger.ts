@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { GroupTracking } from '#local/emulators/process-group';
+import { waitGroupGone, type GroupTracking } from '#local/emulators/process-group';
 import { WATCHDOG_TAG_ENV } from '#local/emulators/watchdog';
 
 /**
@@ -48,6 +48,20 @@ export class ProcessLedger {
   /** the process groups recorded so far */
   get pgids(): number[] {
     return this.groups.map((g) => g.pgid);
+  }
+
+  /**
+   * Waits until nothing is left of any group recorded here (zombies included: see groupGone),
+   * up to `graceMs`; then SIGKILLs what of them still carries this stack's tag and waits up to
+   * `graceMs` again. Returns the groups still not gone. The stack's stop() calls it last, so
+   * `dropship up` never exits while a process group it started is still there.
+   */
+  async finishGroups(graceMs = 5000): Promise<number[]> {
+    const left = async () => (await Promise.all(this.pgids.map(async (g) => ((await waitGroupGone(g, graceMs)) ? [] : [g])))).flat();
+    const lingering = await left();
+    if (lingering.length === 0) return [];
+    for (const g of lingering) for (const pid of taggedMembers(g, this.tag)) signalQuietly(pid, 'SIGKILL');
+    return left();
   }
 
   /** the stack stopped what it started: nothing left to reap */
@@ -115,4 +129,13 @@ function tagged(tag: string, inScope: (statFields: string[]) => boolean): number
     }
   }
   return out;
+}
+
+/** sends `sig` to `pid`, if it is still there */
+export function signalQuietly(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // gone meanwhile
+  }
 }

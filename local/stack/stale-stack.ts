@@ -1,5 +1,5 @@
 import { isProcessAlive, readStackFileIfAny, removeStackFile } from './stack-file';
-import { ledgerPath, readLedger, startTicks, taggedMembers } from './process-ledger';
+import { ledgerPath, readLedger, signalQuietly, startTicks, taggedMembers } from './process-ledger';
 import { rmSync } from 'node:fs';
 
 const GRACE_MS = 3000;
@@ -29,23 +29,15 @@ export function reapStaleStack(dataDir: string): number[] {
   }
   for (const [pgid, members] of victims) {
     reaped.push(pgid);
-    for (const pid of members) signal(pid, 'SIGTERM');
+    for (const pid of members) signalQuietly(pid, 'SIGTERM');
   }
   const deadline = Date.now() + GRACE_MS;
   for (const [pgid] of victims) {
     while (taggedMembers(pgid, ledger.tag).length > 0 && Date.now() < deadline) sleepSync(50);
-    for (const pid of taggedMembers(pgid, ledger.tag)) signal(pid, 'SIGKILL');
+    for (const pid of taggedMembers(pgid, ledger.tag)) signalQuietly(pid, 'SIGKILL');
   }
   rmSync(ledgerPath(dataDir), { force: true });
   return reaped;
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // gone already
-  }
 }
 
 function sleepSync(ms: number): void {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
 import { startPubsubEmulator, type RunningEmulator } from '#local/emulators/gcloud-emulators';
-import { freePort, killGroup, waitGroupGone, type GroupProcess } from '#local/emulators/process-group';
+import { freePort, killGroup } from '#local/emulators/process-group';
 import { startStorageEmulator, type StorageEmulator } from '#local/storage-emulator/start';
 import { TOPOLOGY } from '#shared/topology';
 import { startControlServer } from './control-server';
@@ -16,14 +16,6 @@ import { startFunctionProcesses, type FunctionProcesses } from './function-proce
 import { ProcessLedger } from './process-ledger';
 import { startVertexChild, type VertexChild } from './vertex-child';
 import { removeStackFile, writeStackFile, type StackInfo } from './stack-file';
-
-async function stopGroup(proc: GroupProcess, say: (line: string) => void): Promise<void> {
-  await proc.stop();
-  if (!(await waitGroupGone(proc.pid, 10_000))) {
-    killGroup(proc.pid, 'SIGKILL');
-    if (!(await waitGroupGone(proc.pid, 5_000))) say(`process group ${proc.pid} did not stop`);
-  }
-}
 
 export interface StackOptions {
   dataDir: string;
@@ -77,7 +69,16 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const logDir = dir('logs');
   // Recorded before anything starts: a stack killed while starting leaves nothing unaccounted for.
   const ledger = new ProcessLedger(opts.dataDir);
-  const stoppers: Array<() => Promise<void>> = [async () => ledger.remove()];
+  // Last to run: every process group recorded is waited for (escalating to SIGKILL) before the
+  // stop is over, so `dropship up` never exits while one of them is still there.
+  const stoppers: Array<() => Promise<void>> = [
+    async () => {
+      const left = await ledger.finishGroups();
+      // kept if something is left: the next `dropship up` reaps it (./stale-stack.ts)
+      if (left.length > 0) opts.say(`process groups ${left.join(', ')} did not stop`);
+      else ledger.remove();
+    },
+  ];
   const stopAll = async () => {
     for (const stop of stoppers.splice(0).reverse()) {
       await stop().catch((err: unknown) => opts.say(`while stopping: ${(err as Error).message}`));
@@ -151,15 +152,15 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     ] as const);
     emulatorsStarting = false;
     const [pubsubR, firestoreR, storageR, vertexR, functionsR] = results;
-    if (pubsubR.status === 'fulfilled') stoppers.push(() => stopGroup(pubsubR.value.process, opts.say));
+    if (pubsubR.status === 'fulfilled') stoppers.push(() => pubsubR.value.process.stop());
     if (firestoreR.status === 'fulfilled') {
       stoppers.push(async () => {
         await firestoreR.value.exportTo().catch((err: unknown) => opts.say(`could not save Firestore state: ${(err as Error).message}`));
-        await stopGroup(firestoreR.value.process, opts.say);
+        await firestoreR.value.process.stop();
       });
     }
     if (storageR.status === 'fulfilled') stoppers.push(() => storageR.value.stop());
-    if (vertexR.status === 'fulfilled') stoppers.push(() => stopGroup(vertexR.value.process, opts.say));
+    if (vertexR.status === 'fulfilled') stoppers.push(() => vertexR.value.process.stop());
     // after the emulators', so the functions stop first
     if (functionsR.status === 'fulfilled') stoppers.push(() => functionsR.value.stop());
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -18,8 +18,9 @@ import { cliEnv, DROPSHIP, REPO_ROOT } from '../integration/cli/run-cli';
  * processes.json) beside a decoy recorded there too but without the tag (a pid reused by
  * someone else): a new `dropship up` stops the first and leaves the decoy alone. That stack is
  * then killed with a bare SIGKILL, with the same check. Last, stacks are stopped while they
- * start: SIGTERM while the emulators start and while the functions start (each exits 0), and
- * SIGKILL while the functions start; no process carrying the stack's tag is left.
+ * start: SIGTERM while the emulators start and while the functions start (each exits 0, and
+ * only once every process group it had recorded is gone), and SIGKILL while the functions
+ * start; no process carrying the stack's tag is left.
  */
 jest.setTimeout(6 * 60_000);
 
@@ -103,6 +104,18 @@ function isLive(pid: number): boolean {
   }
 }
 
+/** the process groups that still exist (`kill(-pgid, 0)` succeeds while any member, even a zombie, is there) */
+function groupsStillThere(pgids: number[]): number[] {
+  return pgids.filter((g) => {
+    try {
+      process.kill(-g, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port });
@@ -184,11 +197,15 @@ describe('stopped while it starts', () => {
     expect(ledger && when(ledger)).toBe(true);
     // not ready yet: this is the start being interrupted
     expect(await findRunningStack(data).catch(() => undefined)).toBeUndefined();
+    const recorded = readLedger(data)?.groups.map((g) => g.pgid) ?? [];
     process.kill(up.pid!, signal);
     const code = await exited;
     if (signal === 'SIGTERM') {
       expect(code).toBe(0);
       expect(readFileSync(join(root, `${log}.err`), 'utf8')).toContain('stopped.');
+      // a stop it was given time for ends only once every group it started is gone, zombies
+      // (a watchdog that exited before reaping its command) included
+      expect(groupsStillThere(recorded)).toEqual([]);
     }
     expect(await poll(() => taggedProcesses(ledger!.tag), (left) => left.length === 0, GONE_WITHIN_MS)).toEqual([]);
   });
