@@ -74,6 +74,7 @@ async function up(flags: UpFlags): Promise<void> {
   process.on('unhandledRejection', onCrash);
 
   let stack: RunningStack | undefined;
+  let consoleClosed: Promise<void> = Promise.resolve();
   try {
     stack = await startStack({ dataDir, lroDelayMs: flags.lroDelayMs, scheduleEveryMs: flags.tickMs, say, signal: aborter.signal, onCrash }).catch((err: unknown) => {
       if (err instanceof StackStartAborted && signalled) return undefined;
@@ -93,7 +94,10 @@ async function up(flags: UpFlags): Promise<void> {
         cacheDir: join(dataDir, 'console-cache'),
         imagesBucket: consoleTarget.bucket('images'),
       });
-      void stopped.then(() => web.close().then(() => consoleTarget.close()));
+      // Caught: a rejection here would be an unhandled one, which ends `up` through onCrash with 1.
+      consoleClosed = stopped.then(() => web.close().then(() => consoleTarget.close())).catch((err: unknown) => {
+        say(`while stopping the console: ${(err as Error).message}`);
+      });
       process.stdout.write(`Console: ${web.url}\n`);
       if (flags.demo) {
         const target = await resolveTarget({ data: dataDir, local: true });
@@ -109,6 +113,9 @@ async function up(flags: UpFlags): Promise<void> {
       await stopped;
     }
   } finally {
+    // however we got here: the console closes (bounded: a browser's open request must not hold the stop)
+    wake();
+    await Promise.race([consoleClosed, new Promise((r) => setTimeout(r, 5000).unref())]);
     await stack?.stop();
     say('stopped.');
   }
