@@ -67,6 +67,13 @@ async function up(flags: UpFlags): Promise<void> {
   // in ours) before exiting, so nothing is left behind.
   let stackRef: RunningStack | undefined;
   const onCrash = (err: unknown) => {
+    // Once a signal asked for the stop, a client closed under work still in flight (the
+    // console's Firestore listeners, unsubscribed right after they started, retry on the
+    // terminated client) is no crash: the stop goes on, and ends with 0 once all is gone.
+    if (signalled) {
+      say(`while stopping: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
     say(`the stack crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     void (stackRef?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
   };
