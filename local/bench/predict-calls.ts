@@ -52,7 +52,7 @@ export async function predictCallsFigure(stack: BenchStack, opts: { model: strin
   let differ = 0;
   for (const f of files) {
     const r = results.find((x) => String(x.imageUri).endsWith(`/${job}/${f.name}`));
-    if (!r || r.status !== 'OK' || r.label !== direct.get(f.name)) differ++;
+    if (r?.status !== 'OK' || r.label !== direct.get(f.name)) differ++;
   }
   const n = files.length;
   const fewer = calls > 0 ? n / calls : 0;

@@ -1,6 +1,5 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import type * as ort from 'onnxruntime-node';
 import { resizeToPlanes, type RawImage } from './bilinear-resize';
 import { decodeImage } from './decode-image';
 import { readModelConfigs, type Preprocessing } from './hf-config';

@@ -42,7 +42,7 @@ export async function rollback(ctx: DeploymentContext, model: string, version?: 
   }
   const missing = plan.missing[0]!;
   const rec = await ctx.store.get(model, missing.version);
-  if (!rec || !rec.vertexModelVersionId || !['SUPERSEDED', 'UNDEPLOYED', 'ROLLED_BACK'].includes(rec.state)) {
+  if (!rec?.vertexModelVersionId || !['SUPERSEDED', 'UNDEPLOYED', 'ROLLED_BACK'].includes(rec.state)) {
     throw new PermanentError(`${model}/${missing.version} is ${rec?.state ?? 'unknown'}: only a version that was deployed before can be rolled back to`, 'FAILED_PRECONDITION');
   }
   const holder = `rollback:${randomUUID()}`;

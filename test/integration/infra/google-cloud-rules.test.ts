@@ -63,7 +63,7 @@ function captureFunctionLogs(): () => void {
 
 // Facts read from Firestore at the end of each phase: what each metric should have counted.
 let stuckVersions: Array<{ model: string; state: string }> = [];
-let storedResults: Array<{ id: string; status: string }> = [];
+const storedResults: Array<{ id: string; status: string }> = [];
 const cliSaw: Record<string, unknown> = {};
 
 beforeAll(async () => {

@@ -36,7 +36,7 @@ function world(opts: { analysis: Record<string, unknown>; results?: ResultSample
   const endpoint = (): EndpointInfo => ({ name: ENDPOINT, deployedModels: Object.keys(split).map((id) => ({ id, model: 'vm' })), trafficSplit: { ...split } });
   const ctx = {
     store: {
-      async change(model: string, version: string, _holder: string, c: VersionChange, at: Date) {
+      async change(_model: string, version: string, _holder: string, c: VersionChange, at: Date) {
         const prev = versions[version]!;
         versions[version] = { ...prev, ...c.patch, state: c.to ?? prev.state, history: c.to ? [...prev.history, { from: prev.state, to: c.to, at: at.toISOString(), ...(c.reason ? { reason: c.reason } : {}) }] : prev.history } as VersionRecord;
         return versions[version]!;

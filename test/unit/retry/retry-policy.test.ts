@@ -8,7 +8,14 @@ const grpc = (code: number) => Object.assign(new Error(`code ${code}`), { code }
 function fakeClock(start = 0): RetryClock & { sleeps: number[] } {
   let t = start;
   const sleeps: number[] = [];
-  return { sleeps, now: () => t, sleep: async (ms) => void (sleeps.push(ms), (t += ms)) };
+  return {
+    sleeps,
+    now: () => t,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      t += ms;
+    },
+  };
 }
 
 describe('which errors are retried in process', () => {
