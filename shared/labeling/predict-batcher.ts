@@ -1,9 +1,8 @@
-import { PermanentError, TransientError, errorMessage } from '#shared/errors';
+import { InstancesRejectedError, PermanentError, PredictRefusedError, TransientError, errorMessage } from '#shared/errors';
 import type { Logger } from '#shared/logging/logger';
 import { fitsOneRequest, instanceRequestBytes, packInstances, REQUEST_OVERHEAD_BYTES, type PackLimits } from './core/pack-instances';
 import type { Predictor, PredictResponse } from './ports';
-import { GrpcCode, grpcCode } from '#shared/retry/error-codes';
-import { isRefusedCall, PREDICT_RETRY_POLICY, withRetry, type RetryPolicy } from '#shared/retry/retry-policy';
+import { PREDICT_RETRY_POLICY, withRetry, type RetryPolicy } from '#shared/retry/retry-policy';
 
 export type InstanceOutcome =
   | { ok: true; label: string; confidence: number; deployedModelId: string; model: string; modelVersionId: string; latencyMs: number }
@@ -133,12 +132,13 @@ export class PredictBatcher {
       response = await withRetry(() => this.call(group), {
         deadline,
         policy: this.opts.backoff ?? PREDICT_RETRY_POLICY,
-        retryable: isRefusedCall,
+        // the Predictor port says which calls were refused (the adapter decides from the transport)
+        retryable: (err) => err instanceof PredictRefusedError,
         onRetry: (err, attempt, delayMs) =>
-          this.opts.logger.warn('predict call refused; backing off', { endpoint: this.endpoint, instances: group.length, attempt, delayMs, code: grpcCode(err) }),
+          this.opts.logger.warn('predict call refused; backing off', { endpoint: this.endpoint, instances: group.length, attempt, delayMs, error: errorMessage(err) }),
       });
     } catch (err) {
-      if (grpcCode(err) === GrpcCode.INVALID_ARGUMENT) {
+      if (err instanceof InstancesRejectedError) {
         if (group.length > 1) {
           // One bad instance fails the whole call: halve until it is alone.
           const mid = Math.ceil(group.length / 2);

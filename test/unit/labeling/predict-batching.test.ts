@@ -2,10 +2,9 @@ import { silentLogger } from '#shared/logging/logger';
 import { packInstances, instanceRequestBytes, REQUEST_OVERHEAD_BYTES } from '#shared/labeling/core/pack-instances';
 import { BatcherRegistry, PredictBatcher } from '#shared/labeling/predict-batcher';
 import type { Predictor } from '#shared/labeling/ports';
-import { PermanentError, TransientError } from '#shared/errors';
+import { InstancesRejectedError, PermanentError, PredictRefusedError, TransientError } from '#shared/errors';
+import { GrpcCode } from '#shared/retry/error-codes';
 import { waitFor } from '#test/support/wait-for';
-
-const grpcError = (code: number, message = 'x') => Object.assign(new Error(message), { code });
 
 describe('packInstances', () => {
   it('fills requests up to the byte limit (base64 counted) and the instance cap, in order', () => {
@@ -21,7 +20,7 @@ describe('PredictBatcher', () => {
   const fakePredictor = (bad: Set<number>, seen: number[][]): Predictor => ({
     async predict(_endpoint, instances) {
       seen.push(instances.map((b) => b[0]!));
-      if (instances.some((b) => bad.has(b[0]!))) throw grpcError(3, 'cannot decode');
+      if (instances.some((b) => bad.has(b[0]!))) throw new InstancesRejectedError('cannot decode');
       return { predictions: instances.map((b) => ({ label: `L${b[0]}`, confidence: 0.9 })), deployedModelId: 'd', model: 'm', modelVersionId: '1' };
     },
   });
@@ -44,10 +43,39 @@ describe('PredictBatcher', () => {
   });
 
   it('reports a busy endpoint past the budget as transient for every image of the call', async () => {
-    const predictor: Predictor = { predict: async () => Promise.reject(grpcError(8, 'Rate of traffic exceeds capacity')) };
+    const predictor: Predictor = { predict: async () => Promise.reject(new PredictRefusedError('Rate of traffic exceeds capacity')) };
     const b = new PredictBatcher(predictor, 'e', { windowMs: 0, pack: { maxRequestBytes: 1_000_000, maxInstances: 8 }, backoff: { maxAttempts: Infinity, initialDelayMs: 5, maxDelayMs: 10 }, logger: silentLogger });
     const out = await b.submit([{ bytes: img(1), deadline: Date.now() + 50 }, { bytes: img(2), deadline: Date.now() + 50 }]);
     expect(out.every((o) => !o.ok && o.error instanceof TransientError)).toBe(true);
+  });
+
+  it('retries a call the port reports refused, and only that: another error fails the images at once', async () => {
+    const calls: string[] = [];
+    const answer = (instances: readonly Buffer[]) => ({ predictions: instances.map((b) => ({ label: `L${b[0]}`, confidence: 0.9 })), deployedModelId: 'd', model: 'm', modelVersionId: '1' });
+    const refusedOnce: Predictor = {
+      async predict(_e, instances) {
+        calls.push('refusable');
+        if (calls.length === 1) throw new PredictRefusedError('Rate of traffic exceeds capacity');
+        return answer(instances);
+      },
+    };
+    const opts = { windowMs: 0, pack: { maxRequestBytes: 1_000_000, maxInstances: 8 }, backoff: { maxAttempts: Infinity, initialDelayMs: 1, maxDelayMs: 1 }, logger: silentLogger };
+    const deadline = Date.now() + 5_000;
+    const retried = await new PredictBatcher(refusedOnce, 'e', opts).submit([{ bytes: img(1), deadline }]);
+    expect(retried.map((o) => o.ok && o.label)).toEqual(['L1']);
+    expect(calls).toEqual(['refusable', 'refusable']);
+    // an error the port does not call refused (even one carrying a transport code) is not retried here
+    const unknown = Object.assign(new Error('14 UNAVAILABLE: raw client error'), { code: GrpcCode.UNAVAILABLE });
+    let unknownCalls = 0;
+    const failing: Predictor = {
+      async predict() {
+        unknownCalls++;
+        throw unknown;
+      },
+    };
+    const failed = await new PredictBatcher(failing, 'e', opts).submit([{ bytes: img(2), deadline }]);
+    expect(unknownCalls).toBe(1);
+    expect(failed.every((o) => !o.ok && o.error instanceof TransientError && o.error.cause === unknown)).toBe(true);
   });
 
   it('queues images while the in-flight calls are out and sends them together when one returns', async () => {

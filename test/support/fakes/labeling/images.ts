@@ -1,6 +1,7 @@
 import type { ObjectRef } from '#shared/labeling/core/gs-uri';
 import type { ImageCodec, ImageHeader, ModelEndpoints, ModelTarget, ObjectReader, PredictResponse, Predictor, StoredObject } from '#shared/labeling/ports';
-import { FaultPlan, invalidArgument } from '../faults';
+import { InstancesRejectedError } from '#shared/errors';
+import { FaultPlan } from '../faults';
 
 /**
  * A stand-in image format the fake codec reads: `FAKEIMG <format> <width>x<height>[ truncated]`
@@ -80,7 +81,8 @@ export class FakeModelEndpoints implements ModelEndpoints {
 
 /**
  * An endpoint whose model reads the label out of the fake image; an instance that is not a
- * fake JPEG fails the whole call with INVALID_ARGUMENT, as Vertex AI does.
+ * fake JPEG fails the whole call (Vertex AI's INVALID_ARGUMENT), as the port promises: an
+ * InstancesRejectedError.
  */
 export class FakePredictor implements Predictor {
   readonly faults = new FaultPlan<'predict'>();
@@ -91,7 +93,7 @@ export class FakePredictor implements Predictor {
     this.calls.push(instances.length);
     const labels = instances.map((b, i) => {
       const m = /^FAKEIMG jpeg \d+x\d+\n(.*)$/s.exec(b.toString('latin1'));
-      if (!m || m[1] === 'REJECT') throw invalidArgument(`instances[${i}]: the model could not decode the image`);
+      if (!m || m[1] === 'REJECT') throw new InstancesRejectedError(`3 INVALID_ARGUMENT: instances[${i}]: the model could not decode the image`);
       return m[1]!;
     });
     return { predictions: labels.map((label) => ({ label, confidence: 0.9 })), deployedModelId: 'dm-1', model: 'projects/p/locations/us-central1/models/digits', modelVersionId: '1' };
