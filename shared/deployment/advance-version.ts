@@ -1,3 +1,4 @@
+import { AlreadyExistsError } from '#shared/errors';
 import { servingContainer } from './core/container-image';
 import type { DeploySpec } from './core/deploy-spec';
 import type { VersionRecord } from './core/records';
@@ -124,7 +125,7 @@ async function startUpload(ctx: DeploymentContext, rec: VersionRecord, holder: s
     name = await retrying(ctx, 'vertex.uploadModel', () => ctx.vertex.startUpload(request(parentModel)));
   } catch (err) {
     // Someone registered the model's first version meanwhile: this one becomes a new version of it.
-    if (parentModel || Number((err as { code?: unknown }).code) !== 6) throw err;
+    if (parentModel || !(err instanceof AlreadyExistsError)) throw err;
     parentModel = ctx.vertex.modelName(rec.model);
     name = await retrying(ctx, 'vertex.uploadModel', () => ctx.vertex.startUpload(request(parentModel)));
   }

@@ -1,4 +1,6 @@
 import type { EndpointServiceClient, ModelServiceClient, protos } from '@google-cloud/aiplatform';
+import { AlreadyExistsError, errorMessage } from '#shared/errors';
+import { GrpcCode, grpcCode } from '#shared/retry/error-codes';
 import { isAccelerated } from '../core/deploy-spec';
 import type { DeployRequest, EndpointInfo, OperationStatus, UploadRequest, VertexDeployer } from '../ports';
 
@@ -32,19 +34,25 @@ export function vertexDeployer(opts: {
     modelName: (modelId) => `${parent}/models/${modelId}`,
 
     async startUpload(req: UploadRequest) {
-      const [op] = await models.uploadModel({
-        parent,
-        ...(req.parentModel ? { parentModel: req.parentModel } : { modelId: req.modelId }),
-        model: {
-          displayName: req.displayName,
-          description: req.description,
-          artifactUri: req.artifactUri,
-          containerSpec: req.container,
-          labels: req.labels,
-          versionAliases: [req.versionAlias],
-        },
-      });
-      return requireName(op.name);
+      try {
+        const [op] = await models.uploadModel({
+          parent,
+          ...(req.parentModel ? { parentModel: req.parentModel } : { modelId: req.modelId }),
+          model: {
+            displayName: req.displayName,
+            description: req.description,
+            artifactUri: req.artifactUri,
+            containerSpec: req.container,
+            labels: req.labels,
+            versionAliases: [req.versionAlias],
+          },
+        });
+        return requireName(op.name);
+      } catch (err) {
+        // A model with this modelId exists: the port's AlreadyExistsError (the caller uploads a new version of it).
+        if (grpcCode(err) === GrpcCode.ALREADY_EXISTS) throw new AlreadyExistsError(errorMessage(err), { cause: err });
+        throw err;
+      }
     },
 
     async checkUpload(name) {
@@ -58,7 +66,8 @@ export function vertexDeployer(opts: {
         if (!m.name || !(m.versionAliases ?? []).includes(alias)) return undefined;
         return { model: m.name.split('@')[0]!, modelVersionId: String(m.versionId) };
       } catch (err) {
-        if ([5, 3].includes(Number((err as { code?: unknown }).code))) return undefined; // NOT_FOUND, INVALID_ARGUMENT
+        const code = grpcCode(err);
+        if (code === GrpcCode.NOT_FOUND || code === GrpcCode.INVALID_ARGUMENT) return undefined;
         throw err;
       }
     },
@@ -85,7 +94,7 @@ export function vertexDeployer(opts: {
         return requireName(endpoint.name);
       } catch (err) {
         // The deterministic id makes a second create fail instead of duplicating the endpoint.
-        if (Number((err as { code?: unknown }).code) === 6) return `${parent}/endpoints/${model}`;
+        if (grpcCode(err) === GrpcCode.ALREADY_EXISTS) return `${parent}/endpoints/${model}`;
         throw err;
       }
     },

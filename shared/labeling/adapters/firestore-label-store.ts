@@ -1,5 +1,6 @@
 import { createHash, randomInt } from 'node:crypto';
 import { TransientError } from '#shared/errors';
+import { GrpcCode, grpcCode } from '#shared/retry/error-codes';
 import { FieldValue, type DocumentData, type DocumentReference, type Firestore } from '@google-cloud/firestore';
 import type { ClaimOutcome, JobDoc, LabelStore, Progress } from '../ports';
 import { resultFromDocument, type LabelResult } from '../result';
@@ -7,13 +8,8 @@ import { resultFromDocument, type LabelResult } from '../result';
 /** Counter shards per job: each result transaction increments one, so no document is hot. */
 export const COUNTER_SHARDS = 16;
 
-const ALREADY_EXISTS = 6;
-const FAILED_PRECONDITION = 9;
-const NOT_FOUND = 5;
 /** create/re-read rounds before a delivery gives up and lets Pub/Sub redeliver */
 const MAX_WRITE_ROUNDS = 8;
-
-const codeOf = (err: unknown) => (err as { code?: unknown }).code;
 
 /**
  * Layout under jobs/{job}:
@@ -48,7 +44,7 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
           await ref.create({ ...fresh, [doneField]: false, leaseUntil: t + leaseMs, createdAt: FieldValue.serverTimestamp() });
           return 'claimed';
         } catch (err) {
-          if (codeOf(err) !== ALREADY_EXISTS) throw err;
+          if (grpcCode(err) !== GrpcCode.ALREADY_EXISTS) throw err;
           continue;
         }
       }
@@ -59,7 +55,7 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
         await ref.update({ leaseUntil: t + leaseMs, retakenAt: FieldValue.serverTimestamp() }, { lastUpdateTime: snap.updateTime! });
         return 'claimed';
       } catch (err) {
-        if (codeOf(err) !== FAILED_PRECONDITION) throw err;
+        if (grpcCode(err) !== GrpcCode.FAILED_PRECONDITION) throw err;
       }
     }
   }
@@ -87,7 +83,7 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
         await jobRef(job).create({ ...doc, counts: { ok: 0, error: 0 }, createdAt: FieldValue.serverTimestamp(), updatedAt: FieldValue.serverTimestamp() });
         return doc;
       } catch (err) {
-        if (codeOf(err) !== ALREADY_EXISTS) throw err;
+        if (grpcCode(err) !== GrpcCode.ALREADY_EXISTS) throw err;
         return toJobDoc((await jobRef(job).get()).data()!);
       }
     },
@@ -127,7 +123,7 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
             // the result as stored, every schema field of it, for the taking-over delivery to publish
             toPublish.push(resultFromDocument(d));
           } catch (err) {
-            if (codeOf(err) !== FAILED_PRECONDITION) throw err;
+            if (grpcCode(err) !== GrpcCode.FAILED_PRECONDITION) throw err;
             again.push(pending[i]!);
           }
         });
@@ -146,7 +142,7 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
             toPublish.push(...missing);
             created.push(...missing);
           } catch (err) {
-            if (codeOf(err) !== ALREADY_EXISTS) throw err;
+            if (grpcCode(err) !== GrpcCode.ALREADY_EXISTS) throw err;
             again.push(...missing);
           }
         })();
@@ -172,7 +168,7 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
         await results(job).doc(id).update({ published: true, ledgerSawAt: FieldValue.serverTimestamp() });
         return 'confirmed';
       } catch (err) {
-        if (codeOf(err) === NOT_FOUND) return 'unknown';
+        if (grpcCode(err) === GrpcCode.NOT_FOUND) return 'unknown';
         throw err;
       }
     },
@@ -193,7 +189,7 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
         await jobRef(job).update({ counts: progress, updatedAt: FieldValue.serverTimestamp() }, { lastUpdateTime: snap.updateTime! });
       } catch (err) {
         // The rollup is advisory (the counters are the truth): if another writer won, skip it.
-        if (codeOf(err) !== FAILED_PRECONDITION) throw err;
+        if (grpcCode(err) !== GrpcCode.FAILED_PRECONDITION) throw err;
       }
     },
     async releasePublishLeases(job, ids) {
@@ -216,7 +212,7 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
         await batch.commit();
         return 'confirmed';
       } catch (err) {
-        if (codeOf(err) === NOT_FOUND) return 'unknown';
+        if (grpcCode(err) === GrpcCode.NOT_FOUND) return 'unknown';
         throw err;
       }
     },

@@ -1,3 +1,5 @@
+import { GrpcCode } from '#shared/retry/error-codes';
+
 /**
  * Failures a fake throws on demand, per method: `failNext('startUpload', unavailable())` makes
  * the next call throw, `failAlways` every call until `heal`. Fakes call `check(method)` first.
@@ -47,11 +49,10 @@ export function grpcError(code: number, message: string): Error & { code: number
   return Object.assign(new Error(`${code} ${message}`), { code });
 }
 
-export const unavailable = (what = 'the service is unavailable') => grpcError(14, `UNAVAILABLE: ${what}`);
-export const invalidArgument = (what: string) => grpcError(3, `INVALID_ARGUMENT: ${what}`);
-export const alreadyExists = (what: string) => grpcError(6, `ALREADY_EXISTS: ${what}`);
-export const notFound = (what: string) => grpcError(5, `NOT_FOUND: ${what}`);
-export const failedPrecondition = (what: string) => grpcError(9, `FAILED_PRECONDITION: ${what}`);
+export const unavailable = (what = 'the service is unavailable') => grpcError(GrpcCode.UNAVAILABLE, `UNAVAILABLE: ${what}`);
+export const invalidArgument = (what: string) => grpcError(GrpcCode.INVALID_ARGUMENT, `INVALID_ARGUMENT: ${what}`);
+export const notFound = (what: string) => grpcError(GrpcCode.NOT_FOUND, `NOT_FOUND: ${what}`);
+export const failedPrecondition = (what: string) => grpcError(GrpcCode.FAILED_PRECONDITION, `FAILED_PRECONDITION: ${what}`);
 
 /** What a document store does to values: a copy, with undefined fields gone. */
 export function stored<T>(value: T): T {

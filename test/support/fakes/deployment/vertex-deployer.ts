@@ -1,6 +1,7 @@
 import type { TrafficSplit } from '#shared/deployment/core/traffic';
 import type { DeployRequest, DeployedModelInfo, EndpointInfo, OperationStatus, UploadRequest, VertexDeployer } from '#shared/deployment/ports';
-import { alreadyExists, failedPrecondition, FaultPlan, invalidArgument, notFound, stored } from '../faults';
+import { AlreadyExistsError } from '#shared/errors';
+import { failedPrecondition, FaultPlan, invalidArgument, notFound, stored } from '../faults';
 
 type Method = keyof VertexDeployer;
 type Outcome = { kind: 'upload'; result: { model: string; modelVersionId: string } } | { kind: 'deploy'; result: { deployedModelId: string } } | { kind: 'undeploy'; result: null };
@@ -28,9 +29,9 @@ export interface FakeVertexOptions {
 
 /**
  * Vertex AI's model registry and endpoints in memory, with the rules the deployment core
- * relies on: UploadModel with a modelId that exists fails ALREADY_EXISTS (a new version needs
- * parentModel), versions get ascending ids and their alias, DeployModel's split key "0" is the
- * model being deployed and an empty split leaves the endpoint's unchanged, a split must name
+ * relies on: UploadModel with a modelId that exists fails with the port's AlreadyExistsError (a
+ * new version needs parentModel), versions get ascending ids and their alias, DeployModel's
+ * split key "0" is the model being deployed and an empty split leaves the endpoint's unchanged, a split must name
  * deployed models and sum to 100, UndeployModel of a model that still has traffic fails
  * FAILED_PRECONDITION unless its split takes the traffic away. Resources change only when an
  * operation finishes.
@@ -56,7 +57,7 @@ export class FakeVertexDeployer implements VertexDeployer {
   async startUpload(req: UploadRequest): Promise<string> {
     this.faults.check('startUpload', req);
     const name = req.parentModel ?? this.modelName(req.modelId);
-    if (!req.parentModel && this.registry.has(name)) throw alreadyExists(`model ${name} already exists`);
+    if (!req.parentModel && this.registry.has(name)) throw new AlreadyExistsError(`6 ALREADY_EXISTS: model ${name} already exists`);
     if (req.parentModel && !this.registry.has(req.parentModel)) throw notFound(`parent model ${req.parentModel}`);
     return this.operation('upload', () => {
       const entry = this.registry.get(name) ?? { versions: [] };
