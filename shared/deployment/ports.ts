@@ -103,6 +103,7 @@ export interface DeployRequest {
 }
 
 export interface VertexDeployer {
+  /** throws AlreadyExistsError when modelId is taken and no parentModel is given */
   startUpload(req: UploadRequest): Promise<string>;
   checkUpload(operation: string): Promise<OperationStatus<{ model: string; modelVersionId: string }>>;
   /** the model resource name Vertex gives `modelId` in this project and region */

@@ -20,7 +20,11 @@ export interface PredictResponse {
   modelVersionId: string;
 }
 
-/** Vertex AI Predict on one endpoint; errors carry the gRPC `code`. */
+/**
+ * Vertex AI Predict on one endpoint. A call refused or unanswered (retry later) throws
+ * PredictRefusedError; instances the model rejects throw InstancesRejectedError
+ * (#shared/errors); any other error is unexpected.
+ */
 export interface Predictor {
   predict(endpoint: string, instances: readonly Buffer[]): Promise<PredictResponse>;
 }

@@ -160,7 +160,7 @@ export class FakeVertexDeployer implements VertexDeployer {
   /** Ends a running operation in error; its resources do not change. */
   failOperation(name: string, error: string): void {
     const op = this.operations.get(name);
-    if (!op || op.state !== 'running') throw new Error(`no running operation ${name}`);
+    if (op?.state !== 'running') throw new Error(`no running operation ${name}`);
     op.state = 'failed';
     op.error = error;
   }
