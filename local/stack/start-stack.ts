@@ -17,6 +17,9 @@ import { ProcessLedger } from './process-ledger';
 import { startVertexChild, type VertexChild } from './vertex-child';
 import { removeStackFile, writeStackFile, type StackInfo } from './stack-file';
 
+/** the longest timeout of a Storage-triggered function (terraform gives each its topology timeout) */
+const STORAGE_TRIGGER_TIMEOUT_MS = Math.max(...TOPOLOGY.functions.filter((f) => f.trigger.kind === 'storage-finalized').map((f) => f.timeoutSeconds)) * 1000;
+
 export interface StackOptions {
   dataDir: string;
   /** how long the Vertex AI emulator's operations (deploys) take; short locally */
@@ -125,7 +128,15 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     const results = await Promise.allSettled([
       startPubsubEmulator({ project: LOCAL_PROJECT, logDir, port: ports.pubsub, dataDir: dir('pubsub'), track: ledger.track('pubsub emulator') }),
       startPersistentFirestore({ dataDir: dir('firestore'), logDir, port: ports.firestore, project: LOCAL_PROJECT, track: ledger.track('firestore emulator') }),
-      startStorageEmulator({ dataDir: storageDir, port: ports.storage }),
+      startStorageEmulator({
+        dataDir: storageDir,
+        port: ports.storage,
+        // as Eventarc on Google Cloud: an attempt may run as long as the function's timeout (a big
+        // manifest's intake runs up to its time budget), and a failing event is redelivered for
+        // as long as the functions keep it (MAX_EVENT_AGE_MINUTES, 60), not the emulator's 2 min
+        deliveryTimeoutMs: STORAGE_TRIGGER_TIMEOUT_MS,
+        retry: { maxAgeMs: 60 * 60_000, maxAttempts: 1_000 },
+      }),
       // batch prediction output is uploaded through the Storage emulator, so it fires finalize events
       startVertexChild({
         port: ports.vertex,
