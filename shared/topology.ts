@@ -14,9 +14,7 @@ export interface TopicSpec {
   purpose: string;
 }
 
-export type TriggerSpec =
-  | { kind: 'storage-finalized'; bucket: BucketRole }
-  | { kind: 'pubsub'; topic: string; maxDeliveryAttempts: number };
+export type TriggerSpec = { kind: 'storage-finalized'; bucket: BucketRole } | { kind: 'pubsub'; topic: string; maxDeliveryAttempts: number };
 
 export interface FunctionSpec {
   /** the Cloud Functions name and the functions-framework target */

@@ -9,7 +9,14 @@ subscription.on('message', async (message) => {
   // a copy of a result (a redelivery, or a rare second publish) carries the same resultId,
   // and may arrive while the first is still being handled: it waits for that one
   const key = message.attributes.resultId ?? `${message.attributes.type} ${message.attributes.job}`;
-  if (!work.has(key)) work.set(key, handle(JSON.parse(message.data.toString('utf8'))).catch((err) => { work.delete(key); throw err; }));
+  if (!work.has(key))
+    work.set(
+      key,
+      handle(JSON.parse(message.data.toString('utf8'))).catch((err) => {
+        work.delete(key);
+        throw err;
+      }),
+    );
   try {
     await work.get(key);
     message.ack(); // only after the work is done: a crash before this means redelivery, not loss
@@ -18,7 +25,10 @@ subscription.on('message', async (message) => {
     message.nack();
   }
 });
-subscription.on('error', (err) => { console.error(err.message); process.exit(1); });
+subscription.on('error', (err) => {
+  console.error(err.message);
+  process.exit(1);
+});
 process.on('SIGINT', () => subscription.close().then(() => process.exit(0)));
 
 async function handle(body) {

@@ -43,7 +43,14 @@ const wire = onFirstCall((): IntakeRuntime => {
         ? {
             batch: {
               // Images are prepared with the worker's default limits (prepareBatchJob's default).
-              prepare: { reader: gcsObjectReader(storage), imageCodec: sharpImageCodec, chunks: firestoreBatchChunks(db), files: gcsBatchFiles(storage), chunkSize: cfg.BATCH_CHUNK_SIZE, readConcurrency: 8 },
+              prepare: {
+                reader: gcsObjectReader(storage),
+                imageCodec: sharpImageCodec,
+                chunks: firestoreBatchChunks(db),
+                files: gcsBatchFiles(storage),
+                chunkSize: cfg.BATCH_CHUNK_SIZE,
+                readConcurrency: 8,
+              },
               costInputs: (images: number, deadlineMs: number | undefined) => costInputs(cfg, images, deadlineMs),
               recordRoute: firestoreJobRoute(db),
             },

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { googleConfigSchema } from '#shared/config/google-config';
 import { deploySpecSchema } from '#shared/deployment/core/deploy-spec';
 
-const bool = z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1');
+const bool = z
+  .enum(['true', 'false', '1', '0', ''])
+  .default('false')
+  .transform((v) => v === 'true' || v === '1');
 
 /** model-drop's environment, parsed once on the first event. */
 export const modelDropConfigSchema = googleConfigSchema.extend({
@@ -50,7 +53,10 @@ export const modelDropConfigSchema = googleConfigSchema.extend({
    * the TensorFlow Serving image mirrored into Artifact Registry (terraform/serving-image.tf),
    * CPU tag; GPU deploys add -gpu. Serves SavedModels once Vertex AI's prebuilt TF images end.
    */
-  TF_SERVING_IMAGE: z.string().regex(/^[a-z0-9.-]+(:\d+)?\/\S+:[\w][\w.-]*$/, 'an image URI with a pinned tag').optional(),
+  TF_SERVING_IMAGE: z
+    .string()
+    .regex(/^[a-z0-9.-]+(:\d+)?\/\S+:[\w][\w.-]*$/, 'an image URI with a pinned tag')
+    .optional(),
   /** how long to wait for UploadModel before the reconciler takes over (Vertex: ~1-5 min) */
   UPLOAD_WAIT_SECONDS: z.coerce.number().int().min(0).max(400).default(120),
   LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(540),

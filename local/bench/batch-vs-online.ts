@@ -94,7 +94,6 @@ export async function batchVsOnlineFigures(opts: { digits: number; dir: string; 
   }
 }
 
-
 async function must(args: string[]): Promise<{ stdout: string; stderr: string }> {
   const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolveRun, reject) => {
     const child = spawn(DROPSHIP, args, { cwd: REPO_ROOT, env: localEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -108,4 +107,3 @@ async function must(args: string[]): Promise<{ stdout: string; stderr: string }>
   if (r.code !== 0) throw new Error(`dropship ${args.join(' ')} failed (${r.code}): ${r.stderr.slice(-2000)}`);
   return r;
 }
-

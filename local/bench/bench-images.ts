@@ -17,7 +17,11 @@ export async function benchJpegs(count: number, size = 224, seed = 7): Promise<B
         px[i + 2] = clamp(255 * c * ((x + y) / (2 * size)) + grain);
       }
     }
-    out.push(await sharp(px, { raw: { width: size, height: size, channels: 3 } }).jpeg({ quality: 90 }).toBuffer());
+    out.push(
+      await sharp(px, { raw: { width: size, height: size, channels: 3 } })
+        .jpeg({ quality: 90 })
+        .toBuffer(),
+    );
   }
   return out;
 }

@@ -37,7 +37,10 @@ export async function bigJobFigures(opts: { images: number; dir: string; say: (l
   try {
     await run(DROPSHIP, ['deploy', DEMO_MODEL_DIR, '--model', 'digits', '--version', 'v1', '--wait', '--data', data], { cwd: REPO_ROOT, env: localEnv(), maxBuffer: 1 << 24 });
     const counts = { requests: 0, results: 0 };
-    for (const [topic, key] of [['prediction-requests', 'requests'], ['prediction-results', 'results']] as const) {
+    for (const [topic, key] of [
+      ['prediction-requests', 'requests'],
+      ['prediction-results', 'results'],
+    ] as const) {
       const [sub] = await pubsub.topic(stack.topics[topic] ?? topic).createSubscription(`bench-big-${key}-${Date.now()}`);
       sub.on('message', (m: { ack(): void }) => {
         counts[key]++;
@@ -59,7 +62,9 @@ export async function bigJobFigures(opts: { images: number; dir: string; say: (l
       const hwmKb = intake && Math.round(intake.bytes / 1024);
       const ok = (doc.counts as { ok?: number } | undefined)?.ok ?? 0;
       const perImage = { requests: (counts.requests - before.requests) / n, results: (counts.results - before.results) / n };
-      say(`big job ${mode}: ${n} images in ${seconds.toFixed(1)} s = ${(n / seconds).toFixed(1)} img/s; ${perImage.requests.toFixed(3)} request + ${perImage.results.toFixed(3)} result messages per image; intake VmHWM ${hwmKb ?? '?'} kB (${intake?.serving ?? '?'})`);
+      say(
+        `big job ${mode}: ${n} images in ${seconds.toFixed(1)} s = ${(n / seconds).toFixed(1)} img/s; ${perImage.requests.toFixed(3)} request + ${perImage.results.toFixed(3)} result messages per image; intake VmHWM ${hwmKb ?? '?'} kB (${intake?.serving ?? '?'})`,
+      );
       const note = `${n} digits, demo model, local stack (dropship up), timed from the manifest's upload; Firestore reads/writes per image not measured (the emulator counts none)`;
       figures.push(
         {

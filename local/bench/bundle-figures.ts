@@ -186,7 +186,9 @@ function main(argv: string[]): number {
       `${r.requireMsAfter.toFixed(0)} ms`,
     ]);
   }
-  process.stdout.write(`${table(rows)}\n\nnode_modules: bytes npm ci installs (packages); load: median wall time of ${runs} fresh \`node -e "require(entry)"\` on ${process.version}; require: the require() alone, timed inside that process\nbefore: the code of ${beforeRef ?? 'the work tree'} in the old layout; after: the work tree bundled\n`);
+  process.stdout.write(
+    `${table(rows)}\n\nnode_modules: bytes npm ci installs (packages); load: median wall time of ${runs} fresh \`node -e "require(entry)"\` on ${process.version}; require: the require() alone, timed inside that process\nbefore: the code of ${beforeRef ?? 'the work tree'} in the old layout; after: the work tree bundled\n`,
+  );
   writeFileSync(join(OUT, 'figures.json'), JSON.stringify({ runs, beforeRef, node: process.version, results }, null, 2) + '\n');
   return 0;
 }

@@ -19,7 +19,9 @@ import { DROPSHIP, localEnv, REPO_ROOT } from './harness/dropship-up';
 
 /** user+sys seconds of this process's waited-for children so far (/proc/self/stat cutime + cstime, in clock ticks of 1/100 s) */
 function childCpuSeconds(): number {
-  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync('/proc/self/stat', 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 

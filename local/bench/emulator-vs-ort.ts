@@ -184,7 +184,21 @@ async function main(): Promise<void> {
   writeFileSync(
     file,
     JSON.stringify(
-      { benchmark: 'emulator-vs-ort', model: 'vit-b16-random', threads, cpu: cpus()[0]?.model, cpus: cpus().length, node: process.version, onnxruntime: ort.env.versions.common, cycles: rounds, imagesPerBlock, loadAverage: { before: loadBefore, after: loadavg()[0] }, rows, summary, time: new Date().toISOString() },
+      {
+        benchmark: 'emulator-vs-ort',
+        model: 'vit-b16-random',
+        threads,
+        cpu: cpus()[0]?.model,
+        cpus: cpus().length,
+        node: process.version,
+        onnxruntime: ort.env.versions.common,
+        cycles: rounds,
+        imagesPerBlock,
+        loadAverage: { before: loadBefore, after: loadavg()[0] },
+        rows,
+        summary,
+        time: new Date().toISOString(),
+      },
       null,
       2,
     ) + '\n',

@@ -108,7 +108,9 @@ export async function folderCopyFigures(opts: FolderCopyOptions): Promise<Figure
     await registration;
     const copiedIn = (await copy) === 0;
     const registrationS = (registeredAt - t0) / 1000;
-    say(`folder copy: ${opts.images} files registered ${registrationS.toFixed(1)} s after cp started; dropship status meanwhile: max ${Math.max(...statusDuring).toFixed(2)} s, median ${median(statusDuring).toFixed(2)} s over ${statusDuring.length} runs`);
+    say(
+      `folder copy: ${opts.images} files registered ${registrationS.toFixed(1)} s after cp started; dropship status meanwhile: max ${Math.max(...statusDuring).toFixed(2)} s, median ${median(statusDuring).toFixed(2)} s over ${statusDuring.length} runs`,
+    );
 
     const folder = await labeled(db, job, opts.images, t0, say);
     const cpuFolder = cpuSample();
@@ -128,7 +130,9 @@ export async function folderCopyFigures(opts: FolderCopyOptions): Promise<Figure
     say(`folder copy: CPU during the manifest job: ${cpuReport(cpu1, cpuManifest, opts.images)}; ${requestsOf(manifestJob)}`);
 
     const ratio = folder.rate / viaManifest.rate;
-    say(`folder copy: labeling side by side: folder ${folder.rate.toFixed(1)} img/s vs manifest ${viaManifest.rate.toFixed(1)} img/s = ${(100 * ratio).toFixed(1)}% (target >= 80%); this part took ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
+    say(
+      `folder copy: labeling side by side: folder ${folder.rate.toFixed(1)} img/s vs manifest ${viaManifest.rate.toFixed(1)} img/s = ${(100 * ratio).toFixed(1)}% (target >= 80%); this part took ${((Date.now() - startedAt) / 1000).toFixed(0)} s`,
+    );
     const statusMax = Math.max(...statusDuring);
     const exactlyOnce = folder.results === opts.images && folder.distinctImages === opts.images && viaManifest.results === opts.images && viaManifest.distinctImages === opts.images;
     const common = `${opts.images} MNIST digit PNGs (${(bytes / 1e6).toFixed(1)} MB, ${SIZES.join('/')} px), real dropship up, model ${MODEL}`;
@@ -193,7 +197,6 @@ async function writeDigits(dir: string, n: number): Promise<number> {
   }
   return bytes;
 }
-
 
 async function labeled(db: Firestore, job: string, n: number, t0: number, say: (l: string) => void) {
   await until(async () => (await resultCount(db, job)) >= n, 1_800_000, `${n} results of ${job}`);

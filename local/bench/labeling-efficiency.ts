@@ -76,7 +76,13 @@ async function main() {
     upright.push(orientation === 1);
   }
   const rows = [
-    await measure('500 held-out digits (PNG/JPEG, 28-560 px)', digitFiles, digitTruth, digitFiles.map(() => true), classifier),
+    await measure(
+      '500 held-out digits (PNG/JPEG, 28-560 px)',
+      digitFiles,
+      digitTruth,
+      digitFiles.map(() => true),
+      classifier,
+    ),
     await measure(`${photoCount} camera-sized photos of digits (4032x3024, half EXIF-rotated, JPEG/PNG)`, photos, photoTruth, upright, classifier),
   ];
   for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);

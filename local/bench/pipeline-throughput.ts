@@ -61,14 +61,20 @@ export async function pipelineThroughputFigures(stack: BenchStack, opts: { image
   // first, so the figure does not carry their cold start (the first invocation loads clients).
   const warm = `vit-warm-${Date.now()}`;
   await stack.upload(stack.buckets.images, `${warm}/_job.json`, Buffer.from(JSON.stringify({ model: MODEL })));
-  await stack.uploadAll(stack.buckets.images, jpegs.slice(0, 2).map((bytes, i) => ({ name: `${warm}/img-${i}.jpg`, bytes })));
+  await stack.uploadAll(
+    stack.buckets.images,
+    jpegs.slice(0, 2).map((bytes, i) => ({ name: `${warm}/img-${i}.jpg`, bytes })),
+  );
   if (!(await stack.waitFor(async () => (await stack.resultCount(warm)) >= 2, 120_000, 100))) throw new Error(`the warm-up job ${warm} got no results in 120 s`);
 
   const job = `vit-${Date.now()}`;
   opts.say(`dropping the same ${jpegs.length} images into gs://${stack.buckets.images}/${job}/ ...`);
   await stack.upload(stack.buckets.images, `${job}/_job.json`, Buffer.from(JSON.stringify({ model: MODEL })));
   const t0 = Date.now();
-  await stack.uploadAll(stack.buckets.images, jpegs.map((bytes, i) => ({ name: `${job}/img-${String(i).padStart(4, '0')}.jpg`, bytes })));
+  await stack.uploadAll(
+    stack.buckets.images,
+    jpegs.map((bytes, i) => ({ name: `${job}/img-${String(i).padStart(4, '0')}.jpg`, bytes })),
+  );
   const done = await stack.waitFor(async () => (await stack.resultCount(job)) >= jpegs.length, Math.max(120_000, (jpegs.length / bestRate) * 5000), 100);
   const seconds = (Date.now() - t0) / 1000;
   const results = await stack.results(job);
@@ -94,7 +100,18 @@ export async function pipelineThroughputFigures(stack: BenchStack, opts: { image
       target: '>= 90% of baseline',
       pass: rate >= 0.9 * bestRate && ok === jpegs.length,
       note: `workers capped at the endpoint's best batch (deploy.json maxInstancesPerCall ${bestBatch}); ${((100 * rate) / bestRate).toFixed(1)}% of the endpoint end to end (${jpegs.length} images dropped -> results written); steady rate from 10% to 90% of results ${steadyRate.toFixed(2)} img/s = ${((100 * steadyRate) / bestRate).toFixed(1)}%; first 10% after ${tenths[0]?.toFixed(1)} s`,
-      details: { images: jpegs.length, seconds, ok, results: results.length, directByBatch: direct, efficiency: rate / bestRate, job, tenthsSeconds: tenths, steadyRate, steadyEfficiency: steadyRate / bestRate },
+      details: {
+        images: jpegs.length,
+        seconds,
+        ok,
+        results: results.length,
+        directByBatch: direct,
+        efficiency: rate / bestRate,
+        job,
+        tenthsSeconds: tenths,
+        steadyRate,
+        steadyEfficiency: steadyRate / bestRate,
+      },
     },
   ];
 }

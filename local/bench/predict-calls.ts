@@ -42,7 +42,10 @@ export async function predictCallsFigure(stack: BenchStack, opts: { model: strin
   opts.say(`dropping the same ${files.length} digits into gs://${stack.buckets.images}/${job}/ ...`);
   await stack.upload(stack.buckets.images, `${job}/_job.json`, Buffer.from(JSON.stringify({ model: opts.model })));
   const before = (await stack.worker.stats()).predictStats;
-  await stack.uploadAll(stack.buckets.images, files.map((f) => ({ name: `${job}/${f.name}`, bytes: f.bytes })));
+  await stack.uploadAll(
+    stack.buckets.images,
+    files.map((f) => ({ name: `${job}/${f.name}`, bytes: f.bytes })),
+  );
   const done = await stack.waitFor(async () => (await stack.resultCount(job)) >= files.length, 300_000, 250);
   const after = (await stack.worker.stats()).predictStats;
   const results = await stack.results(job);

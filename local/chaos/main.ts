@@ -66,7 +66,10 @@ async function main(argv: string[]): Promise<number> {
     note(`faults on: every Storage event and prediction request delivered twice, ${PREDICT_ERROR_RATE * 100}% of predict calls refused`);
     await stack.upload(stack.buckets.images, `${job}/_job.json`, Buffer.from(JSON.stringify({ model: MODEL })));
     note(`dropping ${total} digits into gs://${stack.buckets.images}/${job}/`);
-    const uploads = stack.uploadAll(stack.buckets.images, files.map((f) => ({ name: `${job}/${f.name}`, bytes: f.bytes })));
+    const uploads = stack.uploadAll(
+      stack.buckets.images,
+      files.map((f) => ({ name: `${job}/${f.name}`, bytes: f.bytes })),
+    );
 
     // One worker killed while it has predict calls in flight, then started again on its port.
     await stack.waitFor(async () => (await stack.resultCount(job)) >= total * 0.2, timeoutMs);
@@ -133,7 +136,19 @@ async function main(argv: string[]): Promise<number> {
     else rmSync(dataDir, { recursive: true, force: true });
   }
 
-  const r = report as { images: number; results: number; lost: number; duplicatedMessages: number; redeliveredToTap: number; duplicatedResults: number; resultsWithoutMessage: number; flaggedOnlyByLedger: number; error: number; okLabelsDifferingFromDigit: number; seconds: number };
+  const r = report as {
+    images: number;
+    results: number;
+    lost: number;
+    duplicatedMessages: number;
+    redeliveredToTap: number;
+    duplicatedResults: number;
+    resultsWithoutMessage: number;
+    flaggedOnlyByLedger: number;
+    error: number;
+    okLabelsDifferingFromDigit: number;
+    seconds: number;
+  };
   const rows = [
     ['images dropped', r.images, ''],
     ['results written', r.results, ''],

@@ -14,7 +14,10 @@ export const VERSION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * applies after: the folder is a whole SavedModel, its signature matches the contract, and
  * deploy.json is valid. Catching it here saves an upload and says why at once.
  */
-export function checkModelFolder(dir: string, opts: { model: string; version: string; location: string; validate: boolean }): {
+export function checkModelFolder(
+  dir: string,
+  opts: { model: string; version: string; location: string; validate: boolean },
+): {
   files: LocalFile[];
   notes: string[];
 } {

@@ -68,12 +68,20 @@ export function main(argv: string[]): Promise<number> {
       }
     }
     const choice = estimate(flags, images, deadlineMs);
-    process.stdout.write(flags.json ? `${JSON.stringify({ ...(job ? { job } : {}), ...(model ? { model } : {}), ...choice, priceTable: { date: PRICE_TABLE.date, source: PRICE_TABLE.source } })}\n` : costTable(choice, model));
+    process.stdout.write(
+      flags.json
+        ? `${JSON.stringify({ ...(job ? { job } : {}), ...(model ? { model } : {}), ...choice, priceTable: { date: PRICE_TABLE.date, source: PRICE_TABLE.source } })}\n`
+        : costTable(choice, model),
+    );
   });
   return runCommand(program, argv);
 }
 
-export function estimate(flags: Pick<CostFlags, 'onlineMachine' | 'onlineReplicas' | 'onlineRate' | 'batchMachine' | 'batchNodes' | 'batchRate' | 'startupMinutes'>, images: number, deadlineMs: number | undefined): RouteChoice {
+export function estimate(
+  flags: Pick<CostFlags, 'onlineMachine' | 'onlineReplicas' | 'onlineRate' | 'batchMachine' | 'batchNodes' | 'batchRate' | 'startupMinutes'>,
+  images: number,
+  deadlineMs: number | undefined,
+): RouteChoice {
   const cfg: CostConfig = {
     ONLINE_MACHINE_TYPE: flags.onlineMachine,
     ONLINE_REPLICAS: flags.onlineReplicas,
@@ -95,7 +103,12 @@ export function costTable(choice: RouteChoice, model?: string): string {
   const row = (r: CostEstimate['online']) => [r.route, formatHours(r.hours), r.nodeHours.toFixed(3), `$${r.usd.toFixed(4)}`, r.meetsDeadline ? 'yes' : 'NO'];
   const rows = [['route', 'wall time', 'node-hours', 'cost (USD)', 'meets deadline'], row(e.online), row(e.batch)];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const lines = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
+  const lines = rows.map((r) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd(),
+  );
   return [
     `${e.images} images${model ? ` for model ${model}` : ''}`,
     ...lines,

@@ -54,8 +54,7 @@ export async function deploy(
   dir: string,
   opts: { model: string; version: string; wait?: boolean; timeout?: number; check?: boolean; quiet?: boolean; checked?: ReturnType<typeof checkModelFolder> },
 ): Promise<VersionRecord | undefined> {
-  const { files, notes } =
-    opts.checked ?? checkModelFolder(dir, { model: opts.model, version: opts.version, location: target.region, validate: opts.check !== false });
+  const { files, notes } = opts.checked ?? checkModelFolder(dir, { model: opts.model, version: opts.version, location: target.region, validate: opts.check !== false });
   const say = (line: string) => {
     if (!opts.quiet) process.stderr.write(`${line}\n`);
   };
@@ -68,11 +67,7 @@ export async function deploy(
   }
   const prefix = `${opts.model}/${opts.version}/`;
   say(`uploading ${files.length} files to gs://${bucketName}/${prefix}`);
-  await uploadFiles(
-    target.storage().bucket(bucketName),
-    { files, destination: (f) => prefix + f.relative, after: [{ name: prefix + MARKER, body: '' }] },
-    { label: 'upload', quiet: opts.quiet },
-  );
+  await uploadFiles(target.storage().bucket(bucketName), { files, destination: (f) => prefix + f.relative, after: [{ name: prefix + MARKER, body: '' }] }, { label: 'upload', quiet: opts.quiet });
   if (!opts.wait) {
     say(`uploaded; follow it with \`dropship status ${opts.model}\``);
     return undefined;

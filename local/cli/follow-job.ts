@@ -11,7 +11,8 @@ const POLL_MS = 1000;
  */
 export async function followJob(firestore: Firestore, job: string, expected: number, opts: { timeoutMs: number; quiet?: boolean }): Promise<JobCounts> {
   const started = Date.now();
-  const bar = process.stderr.isTTY && !opts.quiet ? new SingleBar({ format: `job ${job} [{bar}] {value}/{total} | {ok} OK, {error} ERROR | {rate}/s`, hideCursor: true }, Presets.shades_classic) : undefined;
+  const bar =
+    process.stderr.isTTY && !opts.quiet ? new SingleBar({ format: `job ${job} [{bar}] {value}/{total} | {ok} OK, {error} ERROR | {rate}/s`, hideCursor: true }, Presets.shades_classic) : undefined;
   bar?.start(expected, 0, { ok: 0, error: 0, rate: '0.0' });
   let lastLine = 0;
   try {

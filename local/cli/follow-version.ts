@@ -51,9 +51,7 @@ export async function followVersion(
         bar?.update(0, { state: 'waiting for the upload to be noticed', elapsed });
       }
       if (Date.now() - started > opts.timeoutMs) {
-        throw new CommandFailed(
-          `${model}/${version} is still ${rec?.state ?? 'unknown to the deployment'} after ${Math.round(opts.timeoutMs / 1000)} s; follow it with \`dropship status ${model}\``,
-        );
+        throw new CommandFailed(`${model}/${version} is still ${rec?.state ?? 'unknown to the deployment'} after ${Math.round(opts.timeoutMs / 1000)} s; follow it with \`dropship status ${model}\``);
       }
       await new Promise((r) => setTimeout(r, POLL_MS));
     }

@@ -11,9 +11,6 @@ export interface JobCounts {
  */
 export async function countResults(firestore: Firestore, job: string): Promise<JobCounts> {
   const results = firestore.collection('jobs').doc(job).collection('results');
-  const [ok, error] = await Promise.all([
-    results.where('status', '==', 'OK').count().get(),
-    results.where('status', '==', 'ERROR').count().get(),
-  ]);
+  const [ok, error] = await Promise.all([results.where('status', '==', 'OK').count().get(), results.where('status', '==', 'ERROR').count().get()]);
   return { ok: ok.data().count, error: error.data().count };
 }

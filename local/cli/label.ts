@@ -29,7 +29,7 @@ export function main(argv: string[]): Promise<number> {
       .description('upload images to the images bucket under <job>/ and follow the job')
       .argument('<paths...>', 'image files and folders (folders are uploaded with their sub-folders)')
       .requiredOption('--job <name>', 'the job: letters, digits, ".", "_" and "-"')
-      .option('--model <name>', 'the model whose endpoint labels the job (written to <job>/_job.json); default: the pipeline\'s default model')
+      .option('--model <name>', "the model whose endpoint labels the job (written to <job>/_job.json); default: the pipeline's default model")
       .option('--mode <mode>', 'online (predict calls), batch (Vertex AI batch prediction jobs) or auto (the cost model picks; see `dropship cost`)', 'online')
       .option('--deadline <duration>', 'with --mode auto: the job must finish within this long, e.g. 2h')
       .option('--wait', 'follow the job until every uploaded image has a result; exit 1 if any is an ERROR')

@@ -24,7 +24,9 @@ async function run(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const command = name ? COMMANDS[name] : undefined;
   if (!command) {
-    const list = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(18)} ${c.describe}`).join('\n');
+    const list = Object.entries(COMMANDS)
+      .map(([n, c]) => `  ${n.padEnd(18)} ${c.describe}`)
+      .join('\n');
     const help = name === undefined || name === '--help' || name === '-h' || name === 'help';
     (help ? process.stdout : process.stderr).write(
       `${name && !help ? `unknown command: ${name}\n` : ''}usage: dropship <command> [options]   (dropship <command> --help for its options)\n\ncommands:\n${list}\n\n` +

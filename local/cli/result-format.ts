@@ -7,7 +7,20 @@ import { RESULT_FIELDS, type ResultField } from '#shared/labeling/result';
 export type ResultFormat = 'csv' | 'jsonl' | 'table';
 
 /** The columns people read first, in this order; the rest of the result's fields follow. */
-const LEADING_COLUMNS = ['imageUri', 'status', 'label', 'confidence', 'error', 'reason', 'generation', 'modelName', 'model', 'modelVersionId', 'deployedModelId', 'latencyMs'] as const satisfies readonly ResultField[];
+const LEADING_COLUMNS = [
+  'imageUri',
+  'status',
+  'label',
+  'confidence',
+  'error',
+  'reason',
+  'generation',
+  'modelName',
+  'model',
+  'modelVersionId',
+  'deployedModelId',
+  'latencyMs',
+] as const satisfies readonly ResultField[];
 
 /** Every field of the result document (#shared/labeling/result), so a new field gets a column. */
 export const RESULT_COLUMNS: readonly ResultField[] = [...LEADING_COLUMNS, ...RESULT_FIELDS.filter((f) => !(LEADING_COLUMNS as readonly ResultField[]).includes(f))];

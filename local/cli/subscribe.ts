@@ -41,7 +41,10 @@ export function main(argv: string[]): Promise<number> {
       .option('--since <time>', 'first replay what the topic retained since this time (RFC 3339, or 30s / 10m / 2h / 1d ago); needs message retention on the topic', (v: string) => parseSince(v))
       .option('--subscription <name>', 'use this subscription: reused as it is (and kept) when it exists, otherwise created with the filter')
       .option('--keep', 'keep the subscription this command created when it stops')
-      .option('--topic-name <name>', "the topic's name on Google Cloud (default: $PREDICTION_RESULTS_TOPIC / $MODEL_EVENTS_TOPIC, else dropship-<topic>); projects/P/topics/T reads another project's topic"),
+      .option(
+        '--topic-name <name>',
+        "the topic's name on Google Cloud (default: $PREDICTION_RESULTS_TOPIC / $MODEL_EVENTS_TOPIC, else dropship-<topic>); projects/P/topics/T reads another project's topic",
+      ),
   ).action(async (flags: SubscribeFlags) => {
     if (flags.json && flags.format) throw new UsageError('--json and --format are alternatives: pick one');
     if (flags.fromNow && flags.since) throw new UsageError('--from-now and --since are alternatives: pick one');

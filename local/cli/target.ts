@@ -47,7 +47,7 @@ const clients = {
 
 export function addTargetOptions(cmd: Command): Command {
   return cmd
-    .option('--data <dir>', 'the local stack\'s data folder (default: $DROPSHIP_DATA or ./.dropship)')
+    .option('--data <dir>', "the local stack's data folder (default: $DROPSHIP_DATA or ./.dropship)")
     .option('--local', 'use the local stack even when a project is set in the environment')
     .option('--project <id>', 'a Google Cloud project (default: $GOOGLE_CLOUD_PROJECT or $CLOUDSDK_CORE_PROJECT); without one, the local stack')
     .option('--region <region>', 'the Vertex AI region (default: $VERTEX_LOCATION, $CLOUDSDK_COMPUTE_REGION or us-central1)')

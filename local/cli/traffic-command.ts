@@ -44,7 +44,10 @@ export function trafficCommand(spec: {
         if (flags.json) {
           process.stdout.write(JSON.stringify({ model, ...result }, null, 2) + '\n');
         } else {
-          const split = Object.entries(result.traffic).map(([v, p]) => `${v} ${p}%`).join(', ') || 'no traffic';
+          const split =
+            Object.entries(result.traffic)
+              .map(([v, p]) => `${v} ${p}%`)
+              .join(', ') || 'no traffic';
           const more = [
             result.retiring.length ? `${flags.wait ? 'undeployed' : 'undeploying'} ${result.retiring.join(', ')}` : '',
             result.redeploying ? (flags.wait ? `deployed ${result.redeploying} again` : `deploying ${result.redeploying} again (follow with \`dropship status ${model}\`)`) : '',

@@ -102,9 +102,11 @@ async function up(flags: UpFlags): Promise<void> {
         imagesBucket: consoleTarget.bucket('images'),
       });
       // Caught: a rejection here would be an unhandled one, which ends `up` through onCrash with 1.
-      consoleClosed = stopped.then(() => web.close().then(() => consoleTarget.close())).catch((err: unknown) => {
-        say(`while stopping the console: ${(err as Error).message}`);
-      });
+      consoleClosed = stopped
+        .then(() => web.close().then(() => consoleTarget.close()))
+        .catch((err: unknown) => {
+          say(`while stopping the console: ${(err as Error).message}`);
+        });
       process.stdout.write(`Console: ${web.url}\n`);
       if (flags.demo) {
         const target = await resolveTarget({ data: dataDir, local: true });
@@ -144,7 +146,11 @@ function banner(stack: RunningStack, seconds: number): string {
     '',
     `Buckets: gs://${i.buckets.models}, gs://${i.buckets.images} (Storage emulator ${i.storage.url})`,
     `Pub/Sub emulator ${i.pubsubEmulatorHost}, Firestore emulator ${i.firestoreEmulatorHost}, Vertex AI emulator ${i.vertex.endpoint}${i.vertex.restPort ? ` (REST http://127.0.0.1:${i.vertex.restPort})` : ''}, project ${i.project}`,
-    `Functions: ${Object.entries(i.functions).map(([n, u]) => `${n} ${u}`).join(', ') || '(none)'}`,
+    `Functions: ${
+      Object.entries(i.functions)
+        .map(([n, u]) => `${n} ${u}`)
+        .join(', ') || '(none)'
+    }`,
   ];
   if (stack.missingFunctions.length > 0) lines.push(`Not served (no code in functions/ yet): ${stack.missingFunctions.join(', ')}`);
   if (stack.unknownEnv.length > 0) lines.push(`Environment the stack does not set (functions use their defaults): ${stack.unknownEnv.join(', ')}`);

@@ -20,7 +20,8 @@ export interface UploadPlan {
  */
 export async function uploadFiles(bucket: Bucket, plan: UploadPlan, opts: { label: string; quiet?: boolean }): Promise<void> {
   const total = plan.files.reduce((n, f) => n + f.size, 0);
-  const bar = process.stderr.isTTY && !opts.quiet ? new SingleBar({ format: `${opts.label} [{bar}] {percentage}% | {files} | {value_mb}/{total_mb} MB`, hideCursor: true }, Presets.shades_classic) : undefined;
+  const bar =
+    process.stderr.isTTY && !opts.quiet ? new SingleBar({ format: `${opts.label} [{bar}] {percentage}% | {files} | {value_mb}/{total_mb} MB`, hideCursor: true }, Presets.shades_classic) : undefined;
   let done = 0;
   let bytes = 0;
   const payload = () => ({ files: `${done}/${plan.files.length} files`, value_mb: (bytes / 1e6).toFixed(1), total_mb: (total / 1e6).toFixed(1) });

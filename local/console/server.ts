@@ -68,10 +68,22 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     }, 300);
   };
   const unsubs = [
-    db.collection('models').onSnapshot(() => changed('models'), () => undefined),
-    db.collectionGroup('versions').onSnapshot(() => changed('models'), () => undefined),
-    db.collection('jobs').onSnapshot(() => changed('jobs'), () => undefined),
-    db.collectionGroup('counters').onSnapshot(() => changed('jobs'), () => undefined),
+    db.collection('models').onSnapshot(
+      () => changed('models'),
+      () => undefined,
+    ),
+    db.collectionGroup('versions').onSnapshot(
+      () => changed('models'),
+      () => undefined,
+    ),
+    db.collection('jobs').onSnapshot(
+      () => changed('jobs'),
+      () => undefined,
+    ),
+    db.collectionGroup('counters').onSnapshot(
+      () => changed('jobs'),
+      () => undefined,
+    ),
   ];
 
   const routes: Array<[RegExp, (m: RegExpMatchArray, url: URL) => Promise<unknown>]> = [
@@ -160,7 +172,8 @@ export function isOwnHost(host: string | undefined, port: number): boolean {
   return host === `127.0.0.1:${port}` || host?.toLowerCase() === `localhost:${port}`;
 }
 
-const plain = (d: DocumentData): DocumentData => JSON.parse(JSON.stringify(d, (_k, v: unknown) => (v && typeof (v as { toDate?: unknown }).toDate === 'function' ? (v as { toDate(): Date }).toDate().toISOString() : v))) as DocumentData;
+const plain = (d: DocumentData): DocumentData =>
+  JSON.parse(JSON.stringify(d, (_k, v: unknown) => (v && typeof (v as { toDate?: unknown }).toDate === 'function' ? (v as { toDate(): Date }).toDate().toISOString() : v))) as DocumentData;
 
 async function listJobs(db: Firestore): Promise<DocumentData[]> {
   const snap = await db.collection('jobs').limit(500).get();
@@ -249,9 +262,15 @@ async function thumbnail(db: Firestore, storage: Storage, cacheDir: string, job:
   if (!p) {
     p = (async () => {
       try {
-        const [bytes] = await storage.bucket(m[1]!).file(m[2]!, { generation: Number(generation) }).download();
+        const [bytes] = await storage
+          .bucket(m[1]!)
+          .file(m[2]!, { generation: Number(generation) })
+          .download();
         const { default: sharp } = await import('sharp');
-        const out = await sharp(bytes, { limitInputPixels: 100_000_000 }).resize(size, size, { fit: 'inside', withoutEnlargement: size > 160 }).webp({ quality: 80 }).toBuffer();
+        const out = await sharp(bytes, { limitInputPixels: 100_000_000 })
+          .resize(size, size, { fit: 'inside', withoutEnlargement: size > 160 })
+          .webp({ quality: 80 })
+          .toBuffer();
         await writeFile(file, out);
         return out;
       } catch {

@@ -50,13 +50,7 @@ function sdkRoot(): string | undefined {
   }
 }
 
-export async function startPubsubEmulator(opts: {
-  project: string;
-  logDir: string;
-  port?: number;
-  dataDir?: string;
-  track?: GroupTracking;
-}): Promise<RunningEmulator> {
+export async function startPubsubEmulator(opts: { project: string; logDir: string; port?: number; dataDir?: string; track?: GroupTracking }): Promise<RunningEmulator> {
   const port = opts.port ?? (await freePort());
   const args = ['beta', 'emulators', 'pubsub', 'start', `--host-port=127.0.0.1:${port}`, `--project=${opts.project}`];
   if (opts.dataDir) args.push(`--data-dir=${opts.dataDir}`);
@@ -65,11 +59,7 @@ export async function startPubsubEmulator(opts: {
   return { name: 'pubsub', hostPort: `127.0.0.1:${port}`, process: proc };
 }
 
-export async function startFirestoreEmulator(opts: {
-  logDir: string;
-  port?: number;
-  track?: GroupTracking;
-}): Promise<RunningEmulator> {
+export async function startFirestoreEmulator(opts: { logDir: string; port?: number; track?: GroupTracking }): Promise<RunningEmulator> {
   // No data folder here: the emulator's --export-on-exit does not run when its process group is
   // stopped; local/stack/persistent-firestore.ts keeps state across restarts over REST instead.
   const port = opts.port ?? (await freePort());

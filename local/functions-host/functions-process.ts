@@ -15,7 +15,10 @@ import { FUNCTIONS_ENV, READY_FILE_ENV, servedSpecSchema, type ServedSpec } from
 import { writeReadyFile } from '#local/stack/ready-file';
 
 async function run(): Promise<void> {
-  const specs = z.array(servedSpecSchema).min(1).parse(JSON.parse(process.env[FUNCTIONS_ENV] ?? '[]'));
+  const specs = z
+    .array(servedSpecSchema)
+    .min(1)
+    .parse(JSON.parse(process.env[FUNCTIONS_ENV] ?? '[]'));
   const readyFile = z.string().min(1).parse(process.env[READY_FILE_ENV]);
   const urls: Record<string, string> = {};
   for (const s of specs) {

@@ -26,13 +26,10 @@ export async function serveFunction(name: string, opts: { port?: number; pubsubS
   const front = createServer((req, res) => {
     void readBody(req).then((body) => {
       const { headers, payload } = toCloudEvent(req, body, opts.pubsubSource);
-      const fwd = httpRequest(
-        { host: '127.0.0.1', port: innerPort, method: req.method, path: req.url, headers },
-        (innerRes) => {
-          res.writeHead(innerRes.statusCode ?? 500, innerRes.headers);
-          innerRes.pipe(res);
-        },
-      );
+      const fwd = httpRequest({ host: '127.0.0.1', port: innerPort, method: req.method, path: req.url, headers }, (innerRes) => {
+        res.writeHead(innerRes.statusCode ?? 500, innerRes.headers);
+        innerRes.pipe(res);
+      });
       fwd.on('error', (err) => {
         res.writeHead(502).end(String(err));
       });

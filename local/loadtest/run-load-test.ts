@@ -29,11 +29,7 @@ export interface LoadTestRun {
  * second, each sending a request, waiting for its answer, thinking, and going again, until the
  * duration or the request count is reached. `onTick` gets a live summary once a second.
  */
-export async function runLoadTest(
-  plan: LoadTestPlan,
-  send: SendRequest,
-  opts: { onTick?: (live: LoadTestSummary, activeUsers: number) => void; now?: () => number } = {},
-): Promise<LoadTestRun> {
+export async function runLoadTest(plan: LoadTestPlan, send: SendRequest, opts: { onTick?: (live: LoadTestSummary, activeUsers: number) => void; now?: () => number } = {}): Promise<LoadTestRun> {
   validatePlan(plan);
   const now = opts.now ?? (() => performance.now());
   const stats = new LatencyStats();

@@ -12,14 +12,7 @@ export interface VertexTarget {
  * `apiEndpoint`), cycling through the given images, `instancesPerRequest` at a time.
  * The Node client does not retry Predict, so every 429/503 is counted as the failure it is.
  */
-export function vertexPredictTarget(opts: {
-  endpoint: string;
-  location: string;
-  apiEndpoint?: string;
-  images: Buffer[];
-  instancesPerRequest: number;
-  timeoutMs?: number;
-}): VertexTarget {
+export function vertexPredictTarget(opts: { endpoint: string; location: string; apiEndpoint?: string; images: Buffer[]; instancesPerRequest: number; timeoutMs?: number }): VertexTarget {
   if (opts.images.length === 0) throw new Error('no images to send');
   const client = new PredictionServiceClient(vertexClientOptions({ VERTEX_LOCATION: opts.location, VERTEX_API_ENDPOINT: opts.apiEndpoint }));
   // Encode once: the load test measures the endpoint, not our base64.

@@ -56,7 +56,11 @@ export async function benchBareSession(modelPath: string, batch: number, opts: {
     intraOpNumThreads: opts.threads ?? 2,
   });
   const rng = new SeededRandom(1);
-  const input = new ort.Tensor('float32', Float32Array.from({ length: batch * 3 * 224 * 224 }, () => rng.next() * 2 - 1), [batch, 3, 224, 224]);
+  const input = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: batch * 3 * 224 * 224 }, () => rng.next() * 2 - 1),
+    [batch, 3, 224, 224],
+  );
   await session.run({ pixel_values: input }); // warm-up
   let images = 0;
   const start = process.hrtime.bigint();

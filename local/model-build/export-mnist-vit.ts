@@ -37,7 +37,19 @@ export async function exportMnistVit(checkpointDir: string, outDir: string, log:
   await mkdir(outDir, { recursive: true });
 
   const graph = vitGraph(
-    { name: 'mnist-vit', image: VIT.image, patch: VIT.patch, dim: VIT.dim, heads: VIT.heads, mlp: VIT.mlp, layers: VIT.layers, classes: VIT.classes, layerNormEpsilon: VIT.layerNormEpsilon, patchify: 'gray-matmul', gelu: 'tanh' },
+    {
+      name: 'mnist-vit',
+      image: VIT.image,
+      patch: VIT.patch,
+      dim: VIT.dim,
+      heads: VIT.heads,
+      mlp: VIT.mlp,
+      layers: VIT.layers,
+      classes: VIT.classes,
+      layerNormEpsilon: VIT.layerNormEpsilon,
+      patchify: 'gray-matmul',
+      gelu: 'tanh',
+    },
     (name) => weights.get(name)!.data,
   );
   const onnxBytes = graph.encode({
@@ -67,10 +79,7 @@ export async function exportMnistVit(checkpointDir: string, outDir: string, log:
   await writeFile(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   await writeFile(join(outDir, 'preprocessor_config.json'), JSON.stringify(preprocessor, null, 2) + '\n');
   const { tag, signatureKey, methodName, inputs, outputs } = REFERENCE_SIGNATURE;
-  await writeFile(
-    join(outDir, 'saved_model.pb'),
-    writeSavedModel({ tags: [tag], tensorflowVersion: DEMO_TENSORFLOW_VERSION, signatures: { [signatureKey]: { methodName, inputs, outputs } } }),
-  );
+  await writeFile(join(outDir, 'saved_model.pb'), writeSavedModel({ tags: [tag], tensorflowVersion: DEMO_TENSORFLOW_VERSION, signatures: { [signatureKey]: { methodName, inputs, outputs } } }));
   await writeWeights(join(outDir, 'variables'), tensors, { model: 'mnist-vit', epoch: meta.epoch, note: 'dropship-weights-v1 layout, not a TensorFlow checkpoint; see docs/model.md' });
 
   const maxAbsDiff = await compareWithTfjs(join(outDir, 'model.onnx'), tensors);

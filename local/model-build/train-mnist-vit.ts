@@ -75,7 +75,13 @@ export async function train(opts: { epochs: number; outDir: string; log?: (s: st
       // the optimizer reads this field on every update, so the schedule can set it per step
       (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(step, totalSteps, stepsPerEpoch * TRAINING.warmupEpochs);
       const xs = tf.tensor3d(batchPatches(batch, rng), [batch.length, VIT.grid * VIT.grid, VIT.patchDim]);
-      const ys = tf.oneHot(tf.tensor1d(batch.map((d) => d.label), 'int32'), VIT.classes);
+      const ys = tf.oneHot(
+        tf.tensor1d(
+          batch.map((d) => d.label),
+          'int32',
+        ),
+        VIT.classes,
+      );
       let predicted: tfType.Tensor | null = null;
       const loss = optimizer.minimize(
         () => {

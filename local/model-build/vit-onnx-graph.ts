@@ -85,8 +85,7 @@ export function vitGraph(spec: VitGraphSpec, weights: WeightSource): OnnxGraph {
   for (let l = 0; l < layers; l++) {
     const b = `block${l}`;
     const h = layerNorm(x, `${b}/ln1`);
-    const project = (name: string, perm: number[]): string =>
-      g.node('Transpose', [g.node('Reshape', [dense(h, `${b}/attn/${name}`, dim, dim), headsShape])], { perm: ints(perm) });
+    const project = (name: string, perm: number[]): string => g.node('Transpose', [g.node('Reshape', [dense(h, `${b}/attn/${name}`, dim, dim), headsShape])], { perm: ints(perm) });
     const q = project('q', [0, 2, 1, 3]);
     const kT = project('k', [0, 2, 3, 1]);
     const v = project('v', [0, 2, 1, 3]);

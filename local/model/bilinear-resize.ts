@@ -61,24 +61,22 @@ export interface RawImage {
  * Resizes `img` to outWidth x outHeight and writes 3 planes (R, G, B) of
  * `pixel * scale[c] + offset[c]` into `out` starting at `outOffset`.
  */
-export function resizeToPlanes(
-  img: RawImage,
-  outWidth: number,
-  outHeight: number,
-  scale: readonly number[],
-  offset: readonly number[],
-  out: Float32Array,
-  outOffset: number,
-): void {
+export function resizeToPlanes(img: RawImage, outWidth: number, outHeight: number, scale: readonly number[], offset: readonly number[], out: Float32Array, outOffset: number): void {
   const { data, width, height, channels } = img;
   if (channels !== 1 && channels !== 3) throw new Error(`resizeToPlanes takes 1 or 3 channels, got ${channels}`);
   const xs = cachedAxisTable(width, outWidth);
   const ys = cachedAxisTable(height, outHeight);
   const plane = outWidth * outHeight;
   const rowStride = width * channels;
-  const s0 = scale[0], s1 = scale[1], s2 = scale[2];
-  const o0 = offset[0], o1 = offset[1], o2 = offset[2];
-  const xl = xs.lower, xu = xs.upper, xw = xs.lerp;
+  const s0 = scale[0],
+    s1 = scale[1],
+    s2 = scale[2];
+  const o0 = offset[0],
+    o1 = offset[1],
+    o2 = offset[2];
+  const xl = xs.lower,
+    xu = xs.upper,
+    xw = xs.lerp;
   for (let y = 0; y < outHeight; y++) {
     const top = ys.lower[y] * rowStride;
     const bottom = ys.upper[y] * rowStride;
@@ -86,20 +84,37 @@ export function resizeToPlanes(
     let o = outOffset + y * outWidth;
     if (channels === 3) {
       for (let x = 0; x < outWidth; x++, o++) {
-        const l = xl[x] * 3, u = xu[x] * 3, lx = xw[x];
-        const tl0 = data[top + l], tr0 = data[top + u], bl0 = data[bottom + l], br0 = data[bottom + u];
-        const tl1 = data[top + l + 1], tr1 = data[top + u + 1], bl1 = data[bottom + l + 1], br1 = data[bottom + u + 1];
-        const tl2 = data[top + l + 2], tr2 = data[top + u + 2], bl2 = data[bottom + l + 2], br2 = data[bottom + u + 2];
-        const t0 = tl0 + (tr0 - tl0) * lx, t1 = tl1 + (tr1 - tl1) * lx, t2 = tl2 + (tr2 - tl2) * lx;
+        const l = xl[x] * 3,
+          u = xu[x] * 3,
+          lx = xw[x];
+        const tl0 = data[top + l],
+          tr0 = data[top + u],
+          bl0 = data[bottom + l],
+          br0 = data[bottom + u];
+        const tl1 = data[top + l + 1],
+          tr1 = data[top + u + 1],
+          bl1 = data[bottom + l + 1],
+          br1 = data[bottom + u + 1];
+        const tl2 = data[top + l + 2],
+          tr2 = data[top + u + 2],
+          bl2 = data[bottom + l + 2],
+          br2 = data[bottom + u + 2];
+        const t0 = tl0 + (tr0 - tl0) * lx,
+          t1 = tl1 + (tr1 - tl1) * lx,
+          t2 = tl2 + (tr2 - tl2) * lx;
         out[o] = (t0 + (bl0 + (br0 - bl0) * lx - t0) * ly) * s0 + o0;
         out[o + plane] = (t1 + (bl1 + (br1 - bl1) * lx - t1) * ly) * s1 + o1;
         out[o + 2 * plane] = (t2 + (bl2 + (br2 - bl2) * lx - t2) * ly) * s2 + o2;
       }
     } else {
       for (let x = 0; x < outWidth; x++, o++) {
-        const l = xl[x], u = xu[x], lx = xw[x];
-        const tl = data[top + l], tr = data[top + u];
-        const bl = data[bottom + l], br = data[bottom + u];
+        const l = xl[x],
+          u = xu[x],
+          lx = xw[x];
+        const tl = data[top + l],
+          tr = data[top + u];
+        const bl = data[bottom + l],
+          br = data[bottom + u];
         const t = tl + (tr - tl) * lx;
         const v = t + (bl + (br - bl) * lx - t) * ly;
         out[o] = v * s0 + o0;

@@ -16,7 +16,11 @@ const triple = z.union([z.number(), z.array(z.number()).length(3), z.array(z.num
 
 // `size` is an int in older feature extractors and {height, width} in image processors.
 const sizeSchema = z.union([
-  z.number().int().positive().transform((n) => ({ height: n, width: n })),
+  z
+    .number()
+    .int()
+    .positive()
+    .transform((n) => ({ height: n, width: n })),
   z.object({ height: z.number().int().positive(), width: z.number().int().positive() }),
 ]);
 
@@ -24,19 +28,18 @@ const preprocessorSchema = z.object({
   do_resize: z.boolean().default(true),
   size: sizeSchema,
   do_rescale: z.boolean().default(true),
-  rescale_factor: z.number().positive().default(1 / 255),
+  rescale_factor: z
+    .number()
+    .positive()
+    .default(1 / 255),
   do_normalize: z.boolean().default(true),
   // ViT's defaults (IMAGENET_STANDARD_MEAN/STD) when a file leaves them out
   image_mean: triple.default([0.5, 0.5, 0.5]),
-  image_std: triple
-    .default([0.5, 0.5, 0.5])
-    .refine((s) => s.every((v) => v !== 0), 'image_std must not contain 0'),
+  image_std: triple.default([0.5, 0.5, 0.5]).refine((s) => s.every((v) => v !== 0), 'image_std must not contain 0'),
 });
 
 const configSchema = z.object({
-  id2label: z
-    .record(z.string().regex(/^\d+$/, 'id2label keys must be class indices'), z.string())
-    .refine((r) => Object.keys(r).length > 0, 'id2label is empty'),
+  id2label: z.record(z.string().regex(/^\d+$/, 'id2label keys must be class indices'), z.string()).refine((r) => Object.keys(r).length > 0, 'id2label is empty'),
 });
 
 export interface Preprocessing {

@@ -24,7 +24,9 @@ export async function runDemo(target: Target, dataDir: string, say: (line: strin
   }
   // The digits come from the test support module (the `mnist` package, a dev dependency).
   const { heldOutDigits, encodeDigit } = await import('#local/model-build/mnist-digits');
-  const digits = heldOutDigits().filter((_, i) => i % 150 === 0).slice(0, count);
+  const digits = heldOutDigits()
+    .filter((_, i) => i % 150 === 0)
+    .slice(0, count);
   const dir = join(dataDir, 'demo', 'digits');
   mkdirSync(dir, { recursive: true });
   const truth = new Map<string, number>();
@@ -33,7 +35,10 @@ export async function runDemo(target: Target, dataDir: string, say: (line: strin
     writeFileSync(join(dir, file), await encodeDigit(d.pixels, 'png'));
     truth.set(file, d.label);
   }
-  const job = `demo-${new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 14)}`;
+  const job = `demo-${new Date()
+    .toISOString()
+    .replace(/[^0-9]/g, '')
+    .slice(0, 14)}`;
   say(`demo: labeling ${digits.length} held-out digits as job ${job}`);
   await label(target, planUploads([dir], { job, model: DEMO_MODEL }), { job, model: DEMO_MODEL, wait: true, timeout: 600 });
   let right = 0;

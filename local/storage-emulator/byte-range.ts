@@ -21,9 +21,7 @@ export function parseRange(header: string | undefined, size: number): { start: n
  * A resumable upload's Content-Range: `bytes a-b/total`, `bytes a-b/*`, `bytes a-* /total`
  * (the client streams the rest), or `bytes * /total|*` (a status query).
  */
-export type UploadRange =
-  | { kind: 'query'; total?: number }
-  | { kind: 'data'; start: number; end?: number; total?: number };
+export type UploadRange = { kind: 'query'; total?: number } | { kind: 'data'; start: number; end?: number; total?: number };
 
 export function parseUploadRange(header: string | undefined): UploadRange | undefined {
   if (!header) return undefined;

@@ -53,9 +53,7 @@ export class EventDelivery {
   private waiters: Array<() => void> = [];
   private readonly lanes = new Map<string, { inFlight: number; queue: Attempt[]; head: number }>();
 
-  constructor(
-    private readonly opts: { retry: RedeliveryPolicy; deadLetterFile: string; logger: Logger; timeoutMs?: number; maxInFlightPerUrl?: number },
-  ) {}
+  constructor(private readonly opts: { retry: RedeliveryPolicy; deadLetterFile: string; logger: Logger; timeoutMs?: number; maxInFlightPerUrl?: number }) {}
 
   setFaults(f: DeliveryFaults): void {
     this.faults = { duplicates: Math.max(1, Math.floor(f.duplicates ?? 1)), shuffle: !!f.shuffle };

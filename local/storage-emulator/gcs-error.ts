@@ -20,5 +20,4 @@ export class GcsError extends Error {
 export const notFound = (what: string) => new GcsError(404, `No such object: ${what}`, 'notFound');
 export const bucketNotFound = (_bucket: string) => new GcsError(404, 'The specified bucket does not exist.', 'notFound');
 export const badRequest = (message: string) => new GcsError(400, message, 'invalid');
-export const conditionNotMet = (message = 'At least one of the pre-conditions you specified did not hold.') =>
-  new GcsError(412, message, 'conditionNotMet');
+export const conditionNotMet = (message = 'At least one of the pre-conditions you specified did not hold.') => new GcsError(412, message, 'conditionNotMet');

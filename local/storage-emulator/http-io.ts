@@ -11,7 +11,9 @@ import { badRequest } from './gcs-error';
  * the decoded bytes; Cloud Storage stores what they decode to.
  */
 export function requestBody(req: IncomingMessage): Readable {
-  const encoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const encoding = String(req.headers['content-encoding'] ?? '')
+    .trim()
+    .toLowerCase();
   if (encoding === '' || encoding === 'identity') return req;
   const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : undefined;
   if (!decoder) throw badRequest(`Unsupported Content-Encoding: ${encoding}`);

@@ -193,7 +193,10 @@ async function listObjectsCall(ctx: ApiContext, call: Call, bucket: string): Pro
     endOffset: q.get('endOffset') ?? undefined,
     includeTrailingDelimiter: q.get('includeTrailingDelimiter') === 'true',
   });
-  const items = page.names.map((n) => ctx.store.get(bucket, n)).filter((r): r is ObjectRecord => !!r).map((r) => objectResource(r, call.base));
+  const items = page.names
+    .map((n) => ctx.store.get(bucket, n))
+    .filter((r): r is ObjectRecord => !!r)
+    .map((r) => objectResource(r, call.base));
   reply(call, {
     kind: 'storage#objects',
     ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
@@ -314,13 +317,7 @@ async function resumeUpload(ctx: ApiContext, call: Call): Promise<void> {
     return sendEmpty(call.res, 308, outcome.received > 0 ? { range: `bytes=0-${outcome.received - 1}` } : {});
   }
   try {
-    const record = await ctx.store.commit(
-      session.bucket,
-      session.name,
-      { file: outcome.dataFile, ...(await hashFile(outcome.dataFile)) },
-      session.metadata,
-      session.preconditions,
-    );
+    const record = await ctx.store.commit(session.bucket, session.name, { file: outcome.dataFile, ...(await hashFile(outcome.dataFile)) }, session.metadata, session.preconditions);
     reply(call, objectResource(record, call.base));
   } finally {
     await ctx.uploads.discard(session.id);
@@ -360,7 +357,13 @@ function pickMeta(r: ObjectRecord): WritableMetadata {
 
 const composeSchema = z.object({
   sourceObjects: z
-    .array(z.object({ name: z.string().min(1), generation: z.union([z.string(), z.number()]).optional(), objectPreconditions: z.object({ ifGenerationMatch: z.union([z.string(), z.number()]).optional() }).optional() }))
+    .array(
+      z.object({
+        name: z.string().min(1),
+        generation: z.union([z.string(), z.number()]).optional(),
+        objectPreconditions: z.object({ ifGenerationMatch: z.union([z.string(), z.number()]).optional() }).optional(),
+      }),
+    )
     .min(1)
     .max(32),
   destination: z.record(z.string(), z.unknown()).optional(),

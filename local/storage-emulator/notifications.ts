@@ -54,11 +54,7 @@ export class NotificationRegistry {
   async add(input: NotificationInput): Promise<Notification> {
     const parsed = notificationInputSchema.parse(input);
     const same = this.list.find(
-      (n) =>
-        n.bucket === parsed.bucket &&
-        n.url === parsed.url &&
-        (n.objectNamePrefix ?? '') === (parsed.objectNamePrefix ?? '') &&
-        n.eventTypes.join() === parsed.eventTypes.join(),
+      (n) => n.bucket === parsed.bucket && n.url === parsed.url && (n.objectNamePrefix ?? '') === (parsed.objectNamePrefix ?? '') && n.eventTypes.join() === parsed.eventTypes.join(),
     );
     if (same) return same;
     const n: Notification = { id: randomUUID(), ...parsed };

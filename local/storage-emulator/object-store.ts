@@ -71,7 +71,10 @@ export class ObjectStore {
 
   async bucketNames(): Promise<string[]> {
     const entries = await readdir(this.layout.root, { withFileTypes: true }).catch(() => []);
-    return entries.filter((e) => e.isDirectory() && isBucketName(e.name)).map((e) => e.name).sort();
+    return entries
+      .filter((e) => e.isDirectory() && isBucketName(e.name))
+      .map((e) => e.name)
+      .sort();
   }
 
   async hasBucket(bucket: string): Promise<boolean> {
@@ -188,14 +191,7 @@ export class ObjectStore {
   }
 
   /** Makes staged bytes the new live generation of an object (upload, copy, compose). */
-  commit(
-    bucket: string,
-    name: string,
-    content: StagedContent,
-    meta: WritableMetadata,
-    pre: Preconditions,
-    extra: { componentCount?: number } = {},
-  ): Promise<ObjectRecord> {
+  commit(bucket: string, name: string, content: StagedContent, meta: WritableMetadata, pre: Preconditions, extra: { componentCount?: number } = {}): Promise<ObjectRecord> {
     validateObjectName(name);
     return this.locks.run(key(bucket, name), async () => {
       if (!(await this.hasBucket(bucket))) throw bucketNotFound(bucket);
@@ -377,7 +373,7 @@ export class ObjectStore {
 
   private async pruneEmptyParents(bucket: string, path: string): Promise<void> {
     const top = this.layout.bucketDir(bucket);
-    for (let dir = dirname(path); dir.startsWith(top + '/') ; dir = dirname(dir)) {
+    for (let dir = dirname(path); dir.startsWith(top + '/'); dir = dirname(dir)) {
       try {
         await rmdir(dir);
       } catch {

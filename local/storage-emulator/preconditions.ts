@@ -28,13 +28,8 @@ export function preconditionsFrom(query: URLSearchParams, prefix = ''): Precondi
  * condition on a missing object fails. A failed *NotMatch condition is 304 on reads and 412
  * on writes.
  */
-export function checkPreconditions(
-  p: Preconditions,
-  live: { generation: string; metageneration: string } | undefined,
-  kind: 'read' | 'write' = 'write',
-): void {
-  const notMatchFailed = () =>
-    kind === 'read' ? new GcsError(304, 'Not Modified', 'notModified') : conditionNotMet();
+export function checkPreconditions(p: Preconditions, live: { generation: string; metageneration: string } | undefined, kind: 'read' | 'write' = 'write'): void {
+  const notMatchFailed = () => (kind === 'read' ? new GcsError(304, 'Not Modified', 'notModified') : conditionNotMet());
   if (p.ifGenerationMatch !== undefined) {
     const ok = p.ifGenerationMatch === '0' ? live === undefined : live?.generation === p.ifGenerationMatch;
     if (!ok) throw conditionNotMet();

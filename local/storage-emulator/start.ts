@@ -78,9 +78,7 @@ export async function startStorageEmulator(opts: StorageEmulatorOptions): Promis
     }
   };
 
-  const server: Server = createServer(
-    createApiHandler({ store, uploads, notifications, setDelivery: (d) => delivery.setFaults(d), idle, logger }),
-  );
+  const server: Server = createServer(createApiHandler({ store, uploads, notifications, setDelivery: (d) => delivery.setFaults(d), idle, logger }));
   // Outlive the client's idle keep-alive sockets (Google's front ends keep them ~65 s): with
   // Node's 5 s default the server closes a socket the client is just reusing (ECONNRESET), and
   // the client does not retry an upload without a precondition.

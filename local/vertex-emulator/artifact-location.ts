@@ -12,9 +12,7 @@ export function resolveArtifactDir(artifactUri: string, gcsRoot: string | undefi
   const gs = /^gs:\/\/([^/]+)\/?(.*)$/.exec(artifactUri);
   if (gs) {
     if (!gcsRoot) {
-      throw failedPrecondition(
-        `artifactUri ${artifactUri} is in Cloud Storage, but this emulator was started without a gcsRoot (--gcs-root DIR) to find buckets in.`,
-      );
+      throw failedPrecondition(`artifactUri ${artifactUri} is in Cloud Storage, but this emulator was started without a gcsRoot (--gcs-root DIR) to find buckets in.`);
     }
     return join(gcsRoot, gs[1], gs[2]);
   }

@@ -9,14 +9,7 @@ import { join } from 'node:path';
  * cancelling one ends cancelled. Request parts the emulator only keeps and returns are stored in
  * @grpc/proto-loader's object form.
  */
-export type JobState =
-  | 'JOB_STATE_QUEUED'
-  | 'JOB_STATE_PENDING'
-  | 'JOB_STATE_RUNNING'
-  | 'JOB_STATE_SUCCEEDED'
-  | 'JOB_STATE_FAILED'
-  | 'JOB_STATE_CANCELLING'
-  | 'JOB_STATE_CANCELLED';
+export type JobState = 'JOB_STATE_QUEUED' | 'JOB_STATE_PENDING' | 'JOB_STATE_RUNNING' | 'JOB_STATE_SUCCEEDED' | 'JOB_STATE_FAILED' | 'JOB_STATE_CANCELLING' | 'JOB_STATE_CANCELLED';
 
 export const TERMINAL_STATES: readonly JobState[] = ['JOB_STATE_SUCCEEDED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED'];
 

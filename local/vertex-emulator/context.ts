@@ -23,13 +23,7 @@ export const V1 = 'google.cloud.aiplatform.v1';
 
 export function operationViewer(protos: VertexProtos) {
   return (op: OperationRecord): Record<string, unknown> => {
-    const outcome = !op.done
-      ? {}
-      : op.error
-        ? { error: { code: op.error.code, message: op.error.message, details: [] } }
-        : op.response
-          ? { response: protos.pack(op.response) }
-          : {};
+    const outcome = !op.done ? {} : op.error ? { error: { code: op.error.code, message: op.error.message, details: [] } } : op.response ? { response: protos.pack(op.response) } : {};
     return { name: op.name, metadata: protos.pack(op.metadata), done: op.done, ...outcome };
   };
 }

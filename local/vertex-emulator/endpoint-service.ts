@@ -36,12 +36,7 @@ interface DeployTask extends Record<string, unknown> {
 
 const snake = (path: string) => path.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-const MUTABLE_DEPLOYED_MODEL_PATHS = [
-  'dedicated_resources.min_replica_count',
-  'dedicated_resources.max_replica_count',
-  'dedicated_resources.autoscaling_metric_specs',
-  'disable_container_logging',
-];
+const MUTABLE_DEPLOYED_MODEL_PATHS = ['dedicated_resources.min_replica_count', 'dedicated_resources.max_replica_count', 'dedicated_resources.autoscaling_metric_specs', 'disable_container_logging'];
 
 const UPDATABLE_ENDPOINT_PATHS = ['display_name', 'description', 'labels', 'traffic_split'];
 
@@ -62,7 +57,12 @@ export function endpointService(ctx: EmulatorContext): UntypedServiceImplementat
   const applyUpdate = (e: EndpointRecord, patch: EndpointIn, paths: string[]) => {
     const bad = paths.filter((p) => !UPDATABLE_ENDPOINT_PATHS.includes(p));
     if (bad.length) throw invalidArgument(`update_mask path(s) ${bad.join(', ')} cannot be updated here; updatable: ${UPDATABLE_ENDPOINT_PATHS.join(', ')}.`);
-    const split = paths.includes('traffic_split') ? splitForUpdate(patch.trafficSplit ?? {}, e.deployedModels.map((d) => d.id)) : undefined;
+    const split = paths.includes('traffic_split')
+      ? splitForUpdate(
+          patch.trafficSplit ?? {},
+          e.deployedModels.map((d) => d.id),
+        )
+      : undefined;
     if (paths.includes('display_name') && !patch.displayName) throw invalidArgument('endpoint.displayName cannot be empty.');
     store.mutate(() => {
       if (paths.includes('display_name')) e.displayName = patch.displayName ?? '';
@@ -102,7 +102,12 @@ export function endpointService(ctx: EmulatorContext): UntypedServiceImplementat
     let record: DeployedModelRecord;
     try {
       if (!e) throw notFound(`Endpoint ${t.endpoint} was deleted while the model was being deployed.`);
-      const split = splitAfterDeploy(t.trafficSplit, e.deployedModels.map((d) => d.id), e.trafficSplit, t.deployed.id);
+      const split = splitAfterDeploy(
+        t.trafficSplit,
+        e.deployedModels.map((d) => d.id),
+        e.trafficSplit,
+        t.deployed.id,
+      );
       record = { ...t.deployed, createTime: nowIso() };
       store.mutate(() => {
         e.deployedModels.push(record);
@@ -121,7 +126,12 @@ export function endpointService(ctx: EmulatorContext): UntypedServiceImplementat
     const e = state.endpoints[task.endpoint as string];
     const id = task.deployedModelId as string;
     if (!e?.deployedModels.some((d) => d.id === id)) throw notFound(`Deployed model ${id} is no longer on endpoint ${task.endpoint as string}.`);
-    const split = splitAfterUndeploy(task.trafficSplit as TrafficSplit, e.deployedModels.map((d) => d.id), e.trafficSplit, id);
+    const split = splitAfterUndeploy(
+      task.trafficSplit as TrafficSplit,
+      e.deployedModels.map((d) => d.id),
+      e.trafficSplit,
+      id,
+    );
     store.mutate(() => {
       e.deployedModels = e.deployedModels.filter((d) => d.id !== id);
       e.trafficSplit = split;
@@ -187,7 +197,10 @@ export function endpointService(ctx: EmulatorContext): UntypedServiceImplementat
       if (!req.endpoint?.name) throw invalidArgument('endpoint.name is required.');
       const e = findEndpoint(req.endpoint.name);
       const paths = ['display_name', 'description', 'labels', 'traffic_split'];
-      splitForUpdate(req.endpoint.trafficSplit ?? {}, e.deployedModels.map((d) => d.id));
+      splitForUpdate(
+        req.endpoint.trafficSplit ?? {},
+        e.deployedModels.map((d) => d.id),
+      );
       const op = ops.start('updateEndpoint', e.name, { type: `${V1}.UpdateEndpointOperationMetadata`, value: {} }, { endpoint: e.name, patch: req.endpoint, paths });
       return ctx.opView(op);
     }),
@@ -215,7 +228,12 @@ export function endpointService(ctx: EmulatorContext): UntypedServiceImplementat
       const id = numericId();
       const trafficSplit = req.trafficSplit ?? {};
       // Checked now so a bad split fails the call, and again when the operation runs.
-      splitAfterDeploy(trafficSplit, e.deployedModels.map((d) => d.id), e.trafficSplit, id);
+      splitAfterDeploy(
+        trafficSplit,
+        e.deployedModels.map((d) => d.id),
+        e.trafficSplit,
+        id,
+      );
       const deployed: DeployTask['deployed'] = {
         id,
         model: model.name,
@@ -238,7 +256,12 @@ export function endpointService(ctx: EmulatorContext): UntypedServiceImplementat
         throw notFound(`Deployed model "${id}" is not on endpoint ${e.name} (deployed: ${e.deployedModels.map((d) => d.id).join(', ') || 'none'}).`);
       }
       const trafficSplit = req.trafficSplit ?? {};
-      splitAfterUndeploy(trafficSplit, e.deployedModels.map((d) => d.id), e.trafficSplit, id);
+      splitAfterUndeploy(
+        trafficSplit,
+        e.deployedModels.map((d) => d.id),
+        e.trafficSplit,
+        id,
+      );
       const op = ops.start('undeployModel', e.name, { type: `${V1}.UndeployModelOperationMetadata`, value: {} }, { endpoint: e.name, deployedModelId: id, trafficSplit });
       return ctx.opView(op);
     }),

@@ -49,9 +49,7 @@ const AUTOSCALING_METRICS = ['aiplatform.googleapis.com/prediction/online/cpu/ut
  */
 export function normalizeDedicatedResources(dr: DedicatedResourcesIn | undefined, model: string): Record<string, unknown> {
   if (!dr) {
-    throw invalidArgument(
-      `Model ${model} does not support automatic resources: set deployedModel.dedicatedResources (machineSpec.machineType, minReplicaCount >= 1, maxReplicaCount).`,
-    );
+    throw invalidArgument(`Model ${model} does not support automatic resources: set deployedModel.dedicatedResources (machineSpec.machineType, minReplicaCount >= 1, maxReplicaCount).`);
   }
   const min = Number(dr.minReplicaCount ?? 0);
   if (!(min >= 1)) throw invalidArgument(`dedicatedResources.minReplicaCount is ${min}; it must be at least 1 (Vertex AI v1 does not scale to zero).`);

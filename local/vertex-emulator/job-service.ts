@@ -80,7 +80,10 @@ export function jobService(ctx: EmulatorContext, jobs: BatchJobStore, opts: JobS
         // One job runs at a time (each loads its own model session); the rest wait PENDING.
         const run = chain.then(() => (stopped ? undefined : execute(name)));
         chain = run.catch(() => undefined);
-        running.set(name, run.finally(() => running.delete(name)));
+        running.set(
+          name,
+          run.finally(() => running.delete(name)),
+        );
       }
     };
     timers.set(name, setTimeout(next, j.state === 'JOB_STATE_RUNNING' ? 0 : opts.stageDelayMs));

@@ -15,8 +15,7 @@ export function parseListFilter(filter: string | undefined): (item: Filterable) 
   const text = (filter ?? '').trim();
   if (!text) return () => true;
   const terms = text.split(/\s+AND\s+/).map(parseTerm);
-  return (item) =>
-    terms.every((t) => (t.field === 'display_name' ? item.displayName === t.value : t.key in item.labels && (t.value === undefined || item.labels[t.key] === t.value)));
+  return (item) => terms.every((t) => (t.field === 'display_name' ? item.displayName === t.value : t.key in item.labels && (t.value === undefined || item.labels[t.key] === t.value)));
 }
 
 function parseTerm(raw: string): Term {

@@ -34,10 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     ...(o.gcsRoot ? { gcsRoot: o.gcsRoot } : {}),
     ...(o.threads ? { intraOpNumThreads: o.threads } : {}),
   });
-  process.stdout.write(
-    `Vertex AI emulator: gRPC on ${emulator.endpoint} (VERTEX_API_ENDPOINT=${emulator.endpoint}), ` +
-      `REST on http://127.0.0.1:${emulator.restPort}, data in ${o.data}\n`,
-  );
+  process.stdout.write(`Vertex AI emulator: gRPC on ${emulator.endpoint} (VERTEX_API_ENDPOINT=${emulator.endpoint}), ` + `REST on http://127.0.0.1:${emulator.restPort}, data in ${o.data}\n`);
   await new Promise<void>((resolve) => {
     const done = () => {
       process.off('SIGINT', done);

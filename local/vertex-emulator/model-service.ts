@@ -146,9 +146,7 @@ export function modelService(ctx: EmulatorContext): UntypedServiceImplementation
       if (parsed.versionSpec) throw invalidArgument(`DeleteModel deletes every version; to delete only version ${parsed.versionSpec} call DeleteModelVersion.`);
       const refs = deployedRefs(state, model.name);
       if (refs.length) {
-        throw failedPrecondition(
-          `Model ${model.name} is deployed (${refs.map((r) => `version ${r.modelVersionId} as ${r.deployedModelId} on ${r.endpoint}`).join('; ')}). Undeploy it first.`,
-        );
+        throw failedPrecondition(`Model ${model.name} is deployed (${refs.map((r) => `version ${r.modelVersionId} as ${r.deployedModelId} on ${r.endpoint}`).join('; ')}). Undeploy it first.`);
       }
       const op = ops.start('deleteModel', model.name, { type: `${V1}.DeleteOperationMetadata`, value: {} }, { modelName: model.name });
       return ctx.opView(op);
@@ -166,4 +164,3 @@ export function modelService(ctx: EmulatorContext): UntypedServiceImplementation
     }),
   };
 }
-

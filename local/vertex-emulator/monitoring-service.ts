@@ -101,7 +101,13 @@ function listTimeSeries(ctx: EmulatorContext, req: ListTimeSeriesRequest) {
     if (r.project !== project) return false;
     for (const [key, value] of clauses) {
       if (key === 'metric.type' || key === 'resource.type') continue;
-      const actual = { 'resource.labels.endpoint_id': r.endpointId, 'resource.labels.location': r.location, 'resource.labels.resource_container': r.project, 'metric.labels.deployed_model_id': r.deployedModelId, 'metric.labels.response_code': r.responseCode }[key];
+      const actual = {
+        'resource.labels.endpoint_id': r.endpointId,
+        'resource.labels.location': r.location,
+        'resource.labels.resource_container': r.project,
+        'metric.labels.deployed_model_id': r.deployedModelId,
+        'metric.labels.response_code': r.responseCode,
+      }[key];
       if (actual === undefined) throw invalidArgument(`filter: "${key}" is not a label the emulator serves.`);
       if (actual !== value) return false;
     }

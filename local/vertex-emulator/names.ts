@@ -27,9 +27,7 @@ export function parseLocation(parent: string): LocationName {
 export function parseModelName(name: string): ModelName {
   const m = new RegExp(`^projects/${SEGMENT}/locations/${SEGMENT}/models/${SEGMENT}(?:@([^/@]+))?$`).exec(name ?? '');
   if (!m) {
-    throw invalidArgument(
-      `model name must look like projects/{project}/locations/{location}/models/{model}[@{version or alias}], got "${name ?? ''}".`,
-    );
+    throw invalidArgument(`model name must look like projects/{project}/locations/{location}/models/{model}[@{version or alias}], got "${name ?? ''}".`);
   }
   return { project: m[1], location: m[2], modelId: m[3], ...(m[4] ? { versionSpec: m[4] } : {}) };
 }

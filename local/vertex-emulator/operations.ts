@@ -124,11 +124,14 @@ export class OperationRunner {
 
   private schedule(op: OperationRecord): void {
     if (this.stopped) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(op.name);
-      const run = this.run(op.name).finally(() => this.running.delete(run));
-      this.running.add(run);
-    }, Math.max(0, op.dueAt - Date.now()));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(op.name);
+        const run = this.run(op.name).finally(() => this.running.delete(run));
+        this.running.add(run);
+      },
+      Math.max(0, op.dueAt - Date.now()),
+    );
     this.timers.set(op.name, timer);
   }
 
@@ -143,8 +146,7 @@ export class OperationRunner {
       const response = await executor(op.task, op);
       this.finish(op, { response });
     } catch (err) {
-      const error =
-        err instanceof ApiError ? { code: err.code, message: err.message } : { code: status.INTERNAL, message: err instanceof Error ? err.message : String(err) };
+      const error = err instanceof ApiError ? { code: err.code, message: err.message } : { code: status.INTERNAL, message: err instanceof Error ? err.message : String(err) };
       if (!(err instanceof ApiError)) this.log.error('operation failed unexpectedly', { operation: name, err });
       this.finish(op, { error });
     }

@@ -21,8 +21,7 @@ export interface PredictOutcome {
 export function checkPayloadSize(bytes: number): void {
   if (bytes > MAX_PAYLOAD_BYTES) {
     throw invalidArgument(
-      `Request payload size exceeds the limit: ${MAX_PAYLOAD_BYTES} bytes (this request: ${bytes}). ` +
-        'Send fewer or smaller images per request (base64 makes each image about 4/3 of its size).',
+      `Request payload size exceeds the limit: ${MAX_PAYLOAD_BYTES} bytes (this request: ${bytes}). ` + 'Send fewer or smaller images per request (base64 makes each image about 4/3 of its size).',
     );
   }
 }

@@ -27,13 +27,7 @@ const MAX_BODY_BYTES = 32 * 1024 * 1024;
  * the JSON), plus `GET|PUT /emulator/faults` so another process can change the injected faults
  * of a running emulator. Any `Authorization` header is accepted, as on the gRPC side.
  */
-export async function startRestServer(
-  ctx: EmulatorContext,
-  port: number,
-  setFaults: (f: VertexFaults) => void,
-  rpcs: RpcRegistry,
-  routes: HttpRoute[],
-): Promise<{ server: Server; port: number }> {
+export async function startRestServer(ctx: EmulatorContext, port: number, setFaults: (f: VertexFaults) => void, rpcs: RpcRegistry, routes: HttpRoute[]): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     handle(ctx, req, res, setFaults, rpcs, routes).catch((err: unknown) => sendError(res, err, ctx));
   });
@@ -44,14 +38,7 @@ export async function startRestServer(
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-async function handle(
-  ctx: EmulatorContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  setFaults: (f: VertexFaults) => void,
-  rpcs: RpcRegistry,
-  routes: HttpRoute[],
-): Promise<void> {
+async function handle(ctx: EmulatorContext, req: IncomingMessage, res: ServerResponse, setFaults: (f: VertexFaults) => void, rpcs: RpcRegistry, routes: HttpRoute[]): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   // The raw path: templates match it before percent-decoding (see path-template.ts).
   const rawPath = (req.url ?? '/').split('?')[0];
@@ -78,15 +65,7 @@ async function handle(
   );
 }
 
-async function call(
-  _ctx: EmulatorContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  route: HttpRoute,
-  vars: Map<string, string>,
-  query: URLSearchParams,
-  rpcs: RpcRegistry,
-): Promise<void> {
+async function call(_ctx: EmulatorContext, req: IncomingMessage, res: ServerResponse, route: HttpRoute, vars: Map<string, string>, query: URLSearchParams, rpcs: RpcRegistry): Promise<void> {
   const rpc = rpcs.get(route.rpcPath);
   if (!rpc || route.method.responseStream) {
     throw new ApiError(status.UNIMPLEMENTED, `${route.rpcPath.slice(1).replace('/', '.')} is not implemented by this emulator.`);

@@ -127,7 +127,11 @@ export function encodeResponse(route: HttpRoute, message: protobuf.Message): Htt
  * would otherwise carry it to the JSON. Also inside Any, found by its "@type".
  */
 function withoutDefaults(type: protobuf.Type, json: unknown): unknown {
-  if (type.fullName === FIELD_MASK && typeof json === 'string') return json.split(',').map((p) => protobuf.util.camelCase(p)).join(',');
+  if (type.fullName === FIELD_MASK && typeof json === 'string')
+    return json
+      .split(',')
+      .map((p) => protobuf.util.camelCase(p))
+      .join(',');
   if (!isObject(json)) return json;
   if (type.fullName === '.google.protobuf.Any') {
     const name = typeof json['@type'] === 'string' ? json['@type'].replace(/^.*\//, '') : '';
@@ -291,7 +295,11 @@ function queryValue(field: protobuf.Field, key: string, value: string): unknown 
  */
 function canonicalNames(type: protobuf.Type, json: unknown, at: string): unknown {
   // FieldMask paths are lowerCamelCase in JSON and snake_case in the message (proto3 JSON mapping).
-  if (type.fullName === FIELD_MASK && typeof json === 'string') return json.split(',').map((p) => p.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)).join(',');
+  if (type.fullName === FIELD_MASK && typeof json === 'string')
+    return json
+      .split(',')
+      .map((p) => p.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))
+      .join(',');
   if (!isObject(json) || SPECIAL_JSON.has(type.fullName)) return json;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(json)) {

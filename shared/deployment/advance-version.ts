@@ -101,7 +101,12 @@ async function startUpload(ctx: DeploymentContext, rec: VersionRecord, holder: s
     // A previous attempt may have uploaded and died before recording the operation.
     const existing = await retrying(ctx, 'vertex.findVersion', () => ctx.vertex.findVersionByAlias(parentModel!, rec.versionAlias));
     if (existing) {
-      ctx.log.warn('found this version already registered; not uploading again', { model: rec.model, version: rec.version, vertexModel: existing.model, vertexModelVersionId: existing.modelVersionId });
+      ctx.log.warn('found this version already registered; not uploading again', {
+        model: rec.model,
+        version: rec.version,
+        vertexModel: existing.model,
+        vertexModelVersionId: existing.modelVersionId,
+      });
       rec = await recordChange(ctx, rec, holder, { patch: { vertexModel: existing.model, vertexModelVersionId: existing.modelVersionId } });
       return startDeploy(ctx, rec, holder, 'release');
     }

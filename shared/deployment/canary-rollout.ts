@@ -33,7 +33,9 @@ export async function beginRollout(ctx: DeploymentContext, rec: VersionRecord, h
   if (!policy || rec.state !== 'DEPLOYED' || rec.deployPurpose === 'rollback' || rec.rollout) return rec;
   const view = await readTraffic(ctx, rec.model, rec.endpoint!);
   const stable = Object.fromEntries(
-    view.versions.filter((v) => v.version !== rec.version && isServing(v.state) && v.deployedModelId && (view.endpoint.trafficSplit[v.deployedModelId] ?? 0) > 0).map((v) => [v.version, v.deployedModelId!]),
+    view.versions
+      .filter((v) => v.version !== rec.version && isServing(v.state) && v.deployedModelId && (view.endpoint.trafficSplit[v.deployedModelId] ?? 0) > 0)
+      .map((v) => [v.version, v.deployedModelId!]),
   );
   if (Object.keys(stable).length === 0 || !(view.endpoint.trafficSplit[rec.deployedModelId!] ?? 0)) {
     ctx.log.warn('rollout policy not applied: no stable version serves beside this one', { model: rec.model, version: rec.version });
@@ -66,20 +68,34 @@ export async function stepRollout(ctx: DeploymentContext, rec: VersionRecord, ho
     if (verdict === undefined) {
       return recordChange(ctx, rec, holder, { patch: { rollout: { ...rollout, phase: 'analysis', analysisStartedAt: ctx.clock.now().toISOString() } } });
     }
-    const golden = { images: verdict.images, canaryAccuracy: verdict.canary.accuracy, stableAccuracy: verdict.stable.answered ? verdict.stable.accuracy : null, calls: verdict.calls, pass: verdict.pass, reason: verdict.reason };
+    const golden = {
+      images: verdict.images,
+      canaryAccuracy: verdict.canary.accuracy,
+      stableAccuracy: verdict.stable.answered ? verdict.stable.accuracy : null,
+      calls: verdict.calls,
+      pass: verdict.pass,
+      reason: verdict.reason,
+    };
     ctx.log.notice(verdict.reason, { model: rec.model, version: rec.version, golden });
     if (verdict.pass) {
       return recordChange(ctx, rec, holder, { patch: { rollout: { ...rollout, golden, phase: 'analysis', analysisStartedAt: ctx.clock.now().toISOString() } } });
     }
     const { pass: _p, reason: _r, ...figures } = golden;
-    return decide(ctx, rec, holder, policy, { ...rollout, golden }, {
-      outcome: policy.onFail === 'rollback' ? 'rollback' : 'hold-failed',
-      stage: 'golden',
-      failed: 'goldenAccuracy',
-      summary: verdict.reason,
-      at: ctx.clock.now().toISOString(),
-      golden: figures,
-    });
+    return decide(
+      ctx,
+      rec,
+      holder,
+      policy,
+      { ...rollout, golden },
+      {
+        outcome: policy.onFail === 'rollback' ? 'rollback' : 'hold-failed',
+        stage: 'golden',
+        failed: 'goldenAccuracy',
+        summary: verdict.reason,
+        at: ctx.clock.now().toISOString(),
+        golden: figures,
+      },
+    );
   }
 
   if (rollout.phase === 'analysis') {
@@ -93,28 +109,50 @@ export async function stepRollout(ctx: DeploymentContext, rec: VersionRecord, ho
     const verdict = judgeCanary(policy.analysis, armSample(canary!, serving, [rec.deployedModelId]), armSample(stables.flat(), serving, stableIds), minutes);
     const checks = Object.fromEntries(verdict.checks.map((c) => [c.metric, c])) as Partial<Record<CheckName, CheckFigures>>;
     const summary = describeVerdict(verdict);
-    const live = { at: ctx.clock.now().toISOString(), verdict: verdict.verdict, ...(verdict.waitingFor ? { waitingFor: verdict.waitingFor } : {}), summary, canaryResults: verdict.canaryResults, stableResults: verdict.stableResults, checks };
+    const live = {
+      at: ctx.clock.now().toISOString(),
+      verdict: verdict.verdict,
+      ...(verdict.waitingFor ? { waitingFor: verdict.waitingFor } : {}),
+      summary,
+      canaryResults: verdict.canaryResults,
+      stableResults: verdict.stableResults,
+      checks,
+    };
     if (verdict.verdict === 'wait' && verdict.timedOut) {
       const limit = policy.analysis.maxMinutes;
-      return decide(ctx, rec, holder, policy, { ...rollout, live }, {
-        outcome: policy.analysis.onTimeout === 'rollback' ? 'rollback' : 'hold-failed',
-        stage: 'analysis',
-        failed: 'maxMinutes',
-        summary: `canary analysis timed out after ${minutes.toFixed(1)} min (maxMinutes ${limit}), still waiting for: ${verdict.waitingFor}: ${summary}`,
-        at: now.toISOString(),
-        analysis: { canaryResults: verdict.canaryResults, stableResults: verdict.stableResults, minutes: verdict.minutes, checks },
-      });
+      return decide(
+        ctx,
+        rec,
+        holder,
+        policy,
+        { ...rollout, live },
+        {
+          outcome: policy.analysis.onTimeout === 'rollback' ? 'rollback' : 'hold-failed',
+          stage: 'analysis',
+          failed: 'maxMinutes',
+          summary: `canary analysis timed out after ${minutes.toFixed(1)} min (maxMinutes ${limit}), still waiting for: ${verdict.waitingFor}: ${summary}`,
+          at: now.toISOString(),
+          analysis: { canaryResults: verdict.canaryResults, stableResults: verdict.stableResults, minutes: verdict.minutes, checks },
+        },
+      );
     }
     if (verdict.verdict === 'wait') return recordChange(ctx, rec, holder, { patch: { rollout: { ...rollout, live } } });
     const pass = verdict.verdict === 'pass';
-    return decide(ctx, rec, holder, policy, { ...rollout, live }, {
-      outcome: pass ? (policy.onPass === 'promote' ? 'promote' : 'hold-passed') : policy.onFail === 'rollback' ? 'rollback' : 'hold-failed',
-      stage: 'analysis',
-      failed: verdict.failed.join(','),
-      summary: `${pass ? 'canary analysis passed' : `canary analysis failed on ${verdict.failed.join(', ')}`}: ${summary}`,
-      at: ctx.clock.now().toISOString(),
-      analysis: { canaryResults: verdict.canaryResults, stableResults: verdict.stableResults, minutes: verdict.minutes, checks },
-    });
+    return decide(
+      ctx,
+      rec,
+      holder,
+      policy,
+      { ...rollout, live },
+      {
+        outcome: pass ? (policy.onPass === 'promote' ? 'promote' : 'hold-passed') : policy.onFail === 'rollback' ? 'rollback' : 'hold-failed',
+        stage: 'analysis',
+        failed: verdict.failed.join(','),
+        summary: `${pass ? 'canary analysis passed' : `canary analysis failed on ${verdict.failed.join(', ')}`}: ${summary}`,
+        at: ctx.clock.now().toISOString(),
+        analysis: { canaryResults: verdict.canaryResults, stableResults: verdict.stableResults, minutes: verdict.minutes, checks },
+      },
+    );
   }
 
   return rec;
@@ -212,7 +250,10 @@ async function goldenItems(ctx: DeploymentContext, rec: VersionRecord, policy: R
     return parsed.ok ? { items: parsed.items } : { error: `golden gate: ${parsed.reason}` };
   }
   const dir = chosen.endsWith('/') ? chosen : `${chosen}/`;
-  const items = goldenFromTree(listing.filter((p) => p.startsWith(dir)).map((p) => p.slice(dir.length)), `${folder.uri}${dir}`);
+  const items = goldenFromTree(
+    listing.filter((p) => p.startsWith(dir)).map((p) => p.slice(dir.length)),
+    `${folder.uri}${dir}`,
+  );
   return items.length ? { items } : { error: `golden gate: ${dir} holds no <label>/<file> images` };
 }
 
@@ -256,7 +297,10 @@ async function goldenGate(ctx: DeploymentContext, rec: VersionRecord, policy: Ro
     calls++;
     let answer: { labels: string[]; deployedModelId: string };
     try {
-      answer = await ctx.predictor.predict(rec.endpoint!, batch.map((i) => bytes.get(i.uri)!));
+      answer = await ctx.predictor.predict(
+        rec.endpoint!,
+        batch.map((i) => bytes.get(i.uri)!),
+      );
     } catch (err) {
       if (isTransient(err)) continue; // a refused call counts as one of the attempts
       throw err;

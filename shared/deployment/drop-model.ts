@@ -94,7 +94,16 @@ export async function handleArtifactEvent(ctx: DeploymentContext, cfg: DropConfi
   const log = ctx.log.child({ model: rec.model, version: rec.version, claimedBy: claimKey });
   try {
     if (rec.state === 'PENDING') rec = await recordChange(ctx, rec, holder, { to: 'VALIDATING' });
-    if (rec.state === 'VALIDATING') rec = await validate(ctx, cfg, rec, holder, ev.bucket, prefix, listing.map((o) => o.path));
+    if (rec.state === 'VALIDATING')
+      rec = await validate(
+        ctx,
+        cfg,
+        rec,
+        holder,
+        ev.bucket,
+        prefix,
+        listing.map((o) => o.path),
+      );
     if (rec.state === 'REGISTERING') rec = await advanceVersion(ctx, rec, holder, { waitForUploadMs: cfg.waitForUploadMs, pollIntervalMs: cfg.pollIntervalMs });
     return { outcome: 'advanced', state: rec.state };
   } catch (err) {

@@ -64,7 +64,12 @@ async function step(ctx: DeploymentContext, rec: VersionRecord, holder: string, 
     const since = Date.parse(rec.history[rec.history.length - 1]!.at);
     const ageMs = ctx.clock.now().getTime() - since;
     if (ageMs > opts.stuckAfterMs) {
-      const failed = await fail(ctx, rec, holder, `stuck in ${rec.state} for ${Math.round(ageMs / 60_000)} min (limit ${Math.round(opts.stuckAfterMs / 60_000)} min)${rec.operation ? `; operation ${rec.operation.name} never finished` : ''}`);
+      const failed = await fail(
+        ctx,
+        rec,
+        holder,
+        `stuck in ${rec.state} for ${Math.round(ageMs / 60_000)} min (limit ${Math.round(opts.stuckAfterMs / 60_000)} min)${rec.operation ? `; operation ${rec.operation.name} never finished` : ''}`,
+      );
       // Logged once the version is FAILED, so a tick that lost its lease halfway does not count it twice.
       ctx.log.event(LOG_EVENTS.deploymentStuck, 'WARNING', `${rec.model}/${rec.version} was stuck in ${rec.state} and is now FAILED`, {
         model: rec.model,

@@ -17,20 +17,20 @@ export async function recordChange(ctx: DeploymentContext, rec: VersionRecord, h
     try {
       // no retrying(): the Pub/Sub client retries a publish itself (every transient code, up to 10 min)
       await ctx.events.publish({
-          model: next.model,
-          version: next.version,
-          from: rec.state,
-          state: next.state,
-          at: last.at,
-          ...(change.reason !== undefined ? { reason: change.reason } : {}),
-          ...(next.vertexModel ? { vertexModel: next.vertexModel } : {}),
-          ...(next.vertexModelVersionId ? { vertexModelVersionId: next.vertexModelVersionId } : {}),
-          ...(next.endpoint ? { endpoint: next.endpoint } : {}),
-          ...(next.deployedModelId ? { deployedModelId: next.deployedModelId } : {}),
-          ...(next.trafficPercent !== undefined ? { trafficPercent: next.trafficPercent } : {}),
-          // the transition a rollout decision made carries its numbers
-          ...(rec.state === 'CANARY_ANALYSIS' && next.rollout?.decision ? { rollout: next.rollout.decision } : {}),
-        });
+        model: next.model,
+        version: next.version,
+        from: rec.state,
+        state: next.state,
+        at: last.at,
+        ...(change.reason !== undefined ? { reason: change.reason } : {}),
+        ...(next.vertexModel ? { vertexModel: next.vertexModel } : {}),
+        ...(next.vertexModelVersionId ? { vertexModelVersionId: next.vertexModelVersionId } : {}),
+        ...(next.endpoint ? { endpoint: next.endpoint } : {}),
+        ...(next.deployedModelId ? { deployedModelId: next.deployedModelId } : {}),
+        ...(next.trafficPercent !== undefined ? { trafficPercent: next.trafficPercent } : {}),
+        // the transition a rollout decision made carries its numbers
+        ...(rec.state === 'CANARY_ANALYSIS' && next.rollout?.decision ? { rollout: next.rollout.decision } : {}),
+      });
     } catch (err) {
       log.error('could not publish to model-events', { err: errorMessage(err), state: next.state });
     }

@@ -12,9 +12,7 @@ import { isServing } from './core/state-machine';
 export async function retireIdleVersions(ctx: DeploymentContext, model: string, endpoint: string, retireAs: 'SUPERSEDED' | 'UNDEPLOYED'): Promise<string[]> {
   const view = await readTraffic(ctx, model, endpoint);
   const onEndpoint = new Set(view.endpoint.deployedModels.map((d) => d.id));
-  const idle = view.versions.filter(
-    (v) => isServing(v.state) && v.deployedModelId && onEndpoint.has(v.deployedModelId) && !view.endpoint.trafficSplit[v.deployedModelId] && !v.operation,
-  );
+  const idle = view.versions.filter((v) => isServing(v.state) && v.deployedModelId && onEndpoint.has(v.deployedModelId) && !view.endpoint.trafficSplit[v.deployedModelId] && !v.operation);
   const retired: string[] = [];
   for (const v of idle) {
     const holder = `retire:${randomUUID()}`;

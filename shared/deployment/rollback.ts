@@ -22,9 +22,7 @@ export async function rollback(ctx: DeploymentContext, model: string, version?: 
   if (Object.keys(target).length === 0) throw new PermanentError(`${model} has no earlier traffic split recorded: name the version to roll back to`, 'FAILED_PRECONDITION');
   const view = await readTraffic(ctx, model, modelRec.endpoint);
   const onEndpoint = new Set(view.endpoint.deployedModels.map((d) => d.id));
-  const deployedIdByVersion = Object.fromEntries(
-    view.versions.filter((v) => isServing(v.state) && v.deployedModelId && onEndpoint.has(v.deployedModelId)).map((v) => [v.version, v.deployedModelId!]),
-  );
+  const deployedIdByVersion = Object.fromEntries(view.versions.filter((v) => isServing(v.state) && v.deployedModelId && onEndpoint.has(v.deployedModelId)).map((v) => [v.version, v.deployedModelId!]));
   const plan = rollbackPlan(target, deployedIdByVersion);
   const before = view.byVersion;
   const waitHolder = `rollback:${randomUUID()}`;

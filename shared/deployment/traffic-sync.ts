@@ -11,10 +11,7 @@ export interface TrafficView {
 
 /** Reads the endpoint's split and maps deployed model ids back to version folders. */
 export async function readTraffic(ctx: DeploymentContext, model: string, endpoint: string): Promise<TrafficView> {
-  const [info, versions] = await Promise.all([
-    retrying(ctx, 'vertex.getEndpoint', () => ctx.vertex.getEndpoint(endpoint)),
-    ctx.store.listVersions(model),
-  ]);
+  const [info, versions] = await Promise.all([retrying(ctx, 'vertex.getEndpoint', () => ctx.vertex.getEndpoint(endpoint)), ctx.store.listVersions(model)]);
   const versionById = new Map(versions.filter((v) => v.deployedModelId).map((v) => [v.deployedModelId!, v.version]));
   const byVersion: Record<string, number> = {};
   for (const [id, percent] of Object.entries(info.trafficSplit)) {

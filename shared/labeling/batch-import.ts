@@ -60,7 +60,11 @@ async function followChunk(found: BatchChunk, deps: BatchImportDeps): Promise<{ 
   }
   if (view.phase === 'failed') {
     const why = `the Vertex AI batch prediction job ${chunk.vertexJob} ended ${view.state}: ${view.error ?? 'no error given'}`;
-    await recordPages(deps, chunk, chunk.images.map((i) => errorResult(base(chunk, i), why, 'BATCH_JOB_FAILED', chunk.model)));
+    await recordPages(
+      deps,
+      chunk,
+      chunk.images.map((i) => errorResult(base(chunk, i), why, 'BATCH_JOB_FAILED', chunk.model)),
+    );
     await deps.chunks.put({ ...chunk, state: 'IMPORTED' });
     return { submitted, state: 'imported' };
   }
@@ -74,7 +78,10 @@ async function importOutput(chunk: BatchChunk, outputDir: string, deps: BatchImp
   const seen = new Set<string>();
   const cursor = chunk.cursor ?? { file: 0, line: 0 };
   for (let f = 0; f < files.length; f++) {
-    const lines = (await deps.files.read(files[f]!)).toString('utf8').split('\n').filter((l) => l.trim());
+    const lines = (await deps.files.read(files[f]!))
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim());
     const results: LabelResult[] = [];
     for (const text of lines) {
       const r = lineResult(chunk, text, byId);
@@ -91,7 +98,11 @@ async function importOutput(chunk: BatchChunk, outputDir: string, deps: BatchImp
     }
   }
   const missing = chunk.images.filter((i) => !seen.has(i.id));
-  await recordAndPublish(deps, chunk.job, missing.map((i) => errorResult(base(chunk, i), 'Vertex AI wrote no prediction and no error for this image', 'NO_BATCH_OUTPUT', chunk.model)));
+  await recordAndPublish(
+    deps,
+    chunk.job,
+    missing.map((i) => errorResult(base(chunk, i), 'Vertex AI wrote no prediction and no error for this image', 'NO_BATCH_OUTPUT', chunk.model)),
+  );
   await deps.chunks.put({ ...chunk, cursor: { file: files.length, line: 0 }, state: 'IMPORTED' });
   deps.logger.info('batch prediction output imported', { job: chunk.job, chunk: chunk.chunk, files: files.length, images: chunk.images.length, missing: missing.length });
 }

@@ -22,7 +22,15 @@ export async function submitChunk(chunk: BatchChunk, deps: BatchSubmitDeps): Pro
   const label = chunkLabel(chunk.job, chunk.chunk);
   const name =
     (await deps.jobs.findByLabel(label)) ??
-    (await deps.jobs.create({ displayName: `dropship ${chunk.job} ${chunk.chunk}`, model: vertexModel, inputUri: chunk.inputUri, outputUriPrefix: chunk.outputUriPrefix, keyField: 'key', batchSize: deps.batchSize, label }));
+    (await deps.jobs.create({
+      displayName: `dropship ${chunk.job} ${chunk.chunk}`,
+      model: vertexModel,
+      inputUri: chunk.inputUri,
+      outputUriPrefix: chunk.outputUriPrefix,
+      keyField: 'key',
+      batchSize: deps.batchSize,
+      label,
+    }));
   const submitted: BatchChunk = { ...chunk, vertexJob: name, vertexModel, state: 'SUBMITTED' };
   await deps.chunks.put(submitted);
   deps.logger.info('batch prediction job submitted', { job: chunk.job, chunk: chunk.chunk, images: chunk.images.length, vertexJob: name });
@@ -31,7 +39,9 @@ export async function submitChunk(chunk: BatchChunk, deps: BatchSubmitDeps): Pro
 
 /** A label value naming one chunk (labels: lowercase, digits, - and _, 63 chars at most). */
 export function chunkLabel(job: string, chunk: number): string {
-  const base = job.toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 50);
+  const base = job
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '-')
+    .slice(0, 50);
   return `${base}-${chunk}`;
 }
-

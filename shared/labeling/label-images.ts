@@ -47,7 +47,10 @@ export async function labelImages(req: PredictionRequest, deps: WorkerDeps, opts
     return { kind: 'read' as const, base, obj };
   });
 
-  const published = await deps.store.publishedResultIds(req.job, loaded.map((l) => (l.kind === 'done' ? l.result.id : l.base.id)));
+  const published = await deps.store.publishedResultIds(
+    req.job,
+    loaded.map((l) => (l.kind === 'done' ? l.result.id : l.base.id)),
+  );
   const toPrepare = loaded.filter((l) => !published.has(l.kind === 'done' ? l.result.id : l.base.id));
   if (toPrepare.length < loaded.length) logger.info('skipping images already labeled in this job', { skipped: loaded.length - toPrepare.length });
 

@@ -56,7 +56,7 @@ export async function takeInManifest(obj: Manifest, job: string, format: 'jsonl'
   const size = batch ? batch.prepare.chunkSize : deps.manifestChunkSize;
   // Online chunks go out a window at a time (one checkpoint write per window); batch chunks are
   // seconds of work each, so each is checkpointed.
-  const windowSize = batch ? 1 : deps.manifestCheckpointEvery ?? 16;
+  const windowSize = batch ? 1 : (deps.manifestCheckpointEvery ?? 16);
   let window: ManifestChunk[] = [];
   const flush = async () => {
     if (!window.length) return;
@@ -115,7 +115,14 @@ async function sendChunks(chunks: readonly ManifestChunk[], obj: Manifest, job: 
   const withImages = chunks.filter((c) => c.entries.length > 0);
   if (cp.route === 'batch' && deps.batch) {
     for (const c of withImages) {
-      await prepareBatchChunk(job, cp.model, c.index + 1, c.entries.map((e) => e.ref), obj.bucket, { ...deps, ...deps.batch.prepare });
+      await prepareBatchChunk(
+        job,
+        cp.model,
+        c.index + 1,
+        c.entries.map((e) => e.ref),
+        obj.bucket,
+        { ...deps, ...deps.batch.prepare },
+      );
     }
     return;
   }

@@ -4,9 +4,7 @@ import { fitsOneRequest, instanceRequestBytes, packInstances, REQUEST_OVERHEAD_B
 import type { Predictor, PredictResponse } from './ports';
 import { PREDICT_RETRY_POLICY, withRetry, type RetryPolicy } from '#shared/retry/retry-policy';
 
-export type InstanceOutcome =
-  | { ok: true; label: string; confidence: number; deployedModelId: string; model: string; modelVersionId: string; latencyMs: number }
-  | { ok: false; error: Error };
+export type InstanceOutcome = { ok: true; label: string; confidence: number; deployedModelId: string; model: string; modelVersionId: string; latencyMs: number } | { ok: false; error: Error };
 
 export interface BatcherOptions {
   /** how long the first queued image waits for company before its call goes out */
@@ -178,7 +176,10 @@ export class PredictBatcher {
     this.stats.calls++;
     this.stats.requestBytes += bytes;
     try {
-      const r = await this.predictor.predict(this.endpoint, group.map((p) => p.bytes));
+      const r = await this.predictor.predict(
+        this.endpoint,
+        group.map((p) => p.bytes),
+      );
       this.stats.instances += group.length;
       return r;
     } catch (err) {

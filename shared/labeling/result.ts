@@ -61,7 +61,10 @@ function digest(s: string): string {
   return createHash('sha256').update(s).digest('hex').slice(0, 40);
 }
 
-export function okResult(base: Pick<LabelResult, 'id' | 'job' | 'imageUri' | 'generation'>, fields: Pick<LabelResult, 'label' | 'confidence' | 'modelName' | 'model' | 'modelVersionId' | 'deployedModelId' | 'latencyMs'>): LabelResult {
+export function okResult(
+  base: Pick<LabelResult, 'id' | 'job' | 'imageUri' | 'generation'>,
+  fields: Pick<LabelResult, 'label' | 'confidence' | 'modelName' | 'model' | 'modelVersionId' | 'deployedModelId' | 'latencyMs'>,
+): LabelResult {
   return { ...base, status: 'OK', error: null, reason: null, ...fields };
 }
 

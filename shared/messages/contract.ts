@@ -52,11 +52,11 @@ const checkSchema = z
   .strictObject({
     metric: z.enum(CHECKS).describe('the check'),
     outcome: z.enum(['pass', 'fail', 'insufficient']).describe('pass, fail, or insufficient (too little data for this check)'),
-    canary: num.describe('the canary\'s figure (rate, ms, mean); null when not per arm'),
-    stable: num.describe('stable\'s figure'),
+    canary: num.describe("the canary's figure (rate, ms, mean); null when not per arm"),
+    stable: num.describe("stable's figure"),
     value: num.describe('the compared quantity: difference, ratio or distance'),
-    threshold: z.number().describe('the policy\'s limit for value'),
-    pValue: z.number().optional().describe('the test\'s p-value, for errorRate and labelShift'),
+    threshold: z.number().describe("the policy's limit for value"),
+    pValue: z.number().optional().describe("the test's p-value, for errorRate and labelShift"),
     test: text.describe('the test, in words'),
   })
   .describe('One canary check');
@@ -70,12 +70,12 @@ const rolloutDecisionSchema = z
     golden: z
       .strictObject({
         images: z.number().int().describe('golden images'),
-        canaryAccuracy: z.number().describe('the canary\'s accuracy on them'),
-        stableAccuracy: num.describe('stable\'s, on the images it answered'),
+        canaryAccuracy: z.number().describe("the canary's accuracy on them"),
+        stableAccuracy: num.describe("stable's, on the images it answered"),
         calls: z.number().int().describe('predict calls the gate sent'),
       })
       .optional()
-      .describe('the golden gate\'s figures'),
+      .describe("the golden gate's figures"),
     analysis: z
       .strictObject({
         canaryResults: z.number().int().describe('canary results in the window'),
@@ -83,10 +83,10 @@ const rolloutDecisionSchema = z
         minutes: z.number().describe('minutes of analysis'),
         checks: z
           .strictObject({ errorRate: checkSchema.optional(), latencyP95: checkSchema.optional(), confidence: checkSchema.optional(), labelShift: checkSchema.optional() })
-          .describe('each check\'s figures'),
+          .describe("each check's figures"),
       })
       .optional()
-      .describe('the live analysis\' figures'),
+      .describe("the live analysis' figures"),
   })
   .describe('A rollout decision with the numbers it was made on');
 
@@ -102,7 +102,7 @@ export const modelEventMessageSchema = z
     vertexModelVersionId: text.optional().describe('the Vertex AI model version'),
     endpoint: text.optional().describe('the Vertex AI endpoint resource'),
     deployedModelId: text.optional().describe('the deployed model on the endpoint'),
-    trafficPercent: z.number().int().optional().describe('the share of the endpoint\'s traffic this version takes, 0..100'),
+    trafficPercent: z.number().int().optional().describe("the share of the endpoint's traffic this version takes, 0..100"),
     rollout: rolloutDecisionSchema.optional().describe('the rollout decision this change carries out (from CANARY_ANALYSIS), with its numbers'),
   })
   .describe('A model version changed state');

@@ -64,8 +64,7 @@ export interface PackageLock {
  * (zod, protobufjs, @google/events, ...) is pure JavaScript and is bundled.
  */
 export const EXTERNAL_PACKAGES: Readonly<Record<string, string>> = {
-  '@google-cloud/functions-framework':
-    'the runtime that starts the function: cloudEvent() must register with the installed copy the buildpack launches, not a bundled one',
+  '@google-cloud/functions-framework': 'the runtime that starts the function: cloudEvent() must register with the installed copy the buildpack launches, not a bundled one',
   '@google-cloud/aiplatform': 'google-gax client: ~50 MB of proto JSON and per-method retry config loaded at run time',
   '@google-cloud/firestore': 'google-gax client: protos and retry config loaded at run time',
   '@google-cloud/pubsub': 'google-gax client: protos and retry config loaded at run time',
@@ -186,7 +185,9 @@ export function prunedLockfile(lock: PackageLock, manifest: PackageJson): Packag
       const entry = lock.packages[path];
       if (!entry) throw new Error(`package-lock.json has no ${path}`);
       seen.add(path);
-      const optionalPeers = Object.entries(entry.peerDependenciesMeta ?? {}).filter(([, m]) => m.optional).map(([n]) => n);
+      const optionalPeers = Object.entries(entry.peerDependenciesMeta ?? {})
+        .filter(([, m]) => m.optional)
+        .map(([n]) => n);
       const required = [...Object.keys(entry.dependencies ?? {}), ...Object.keys(entry.peerDependencies ?? {}).filter((n) => !optionalPeers.includes(n))];
       const optional = Object.keys(entry.optionalDependencies ?? {});
       for (const dep of required) {

@@ -41,10 +41,11 @@ const dropship = async (...args: string[]): Promise<CliRun> => {
   return r;
 };
 const ok = (r: CliRun) => expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
-const status = async () => JSON.parse((await dropship('status', 'digits', '--json')).stdout) as {
-  traffic: Record<string, number>;
-  versions: Array<{ version: string; state: string }>;
-};
+const status = async () =>
+  JSON.parse((await dropship('status', 'digits', '--json')).stdout) as {
+    traffic: Record<string, number>;
+    versions: Array<{ version: string; state: string }>;
+  };
 const stateOf = (s: Awaited<ReturnType<typeof status>>, v: string) => s.versions.find((x) => x.version === v)?.state;
 
 /** `dropship up` in the background until its stack file is written; the running one if there is one. */
@@ -223,11 +224,7 @@ test('with the stack running, bad requests fail with the reason', async () => {
   expect(wrong.stderr).toContain('digits/v3 FAILED');
   expect(wrong.stderr).toContain("output 'label' has dtype DT_INT64, expected DT_STRING");
 
-  const [noModel, noJob, noVersion] = await Promise.all([
-    dropship('status', 'nosuch'),
-    dropship('results', 'nosuch'),
-    dropship('promote', 'digits', 'v9'),
-  ]);
+  const [noModel, noJob, noVersion] = await Promise.all([dropship('status', 'nosuch'), dropship('results', 'nosuch'), dropship('promote', 'digits', 'v9')]);
   expect([noModel.code, noJob.code, noVersion.code]).toEqual([1, 1, 1]);
   expect(noModel.stderr).toContain('no model nosuch');
   expect(noJob.stderr).toContain('no job nosuch');

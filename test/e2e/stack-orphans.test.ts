@@ -193,7 +193,11 @@ describe('stopped while it starts', () => {
     const log = name.replace(/\W+/g, '-');
     const before = readLedger(data)?.tag; // a killed stack's, until the new `up` reaps it
     const { up, exited } = spawnUp(log);
-    const ledger = await poll(() => readLedger(data), (l) => !!l && l.tag !== before && when(l), 180_000);
+    const ledger = await poll(
+      () => readLedger(data),
+      (l) => !!l && l.tag !== before && when(l),
+      180_000,
+    );
     expect(ledger && when(ledger)).toBe(true);
     // not ready yet: this is the start being interrupted
     expect(await findRunningStack(data).catch(() => undefined)).toBeUndefined();
@@ -207,6 +211,12 @@ describe('stopped while it starts', () => {
       // (a watchdog that exited before reaping its command) included
       expect(groupsStillThere(recorded)).toEqual([]);
     }
-    expect(await poll(() => taggedProcesses(ledger!.tag), (left) => left.length === 0, GONE_WITHIN_MS)).toEqual([]);
+    expect(
+      await poll(
+        () => taggedProcesses(ledger!.tag),
+        (left) => left.length === 0,
+        GONE_WITHIN_MS,
+      ),
+    ).toEqual([]);
   });
 });

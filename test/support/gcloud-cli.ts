@@ -61,15 +61,10 @@ export class GcloudCli {
   /** Runs `gcloud ...args`; never throws on a non-zero exit (the result carries the code). */
   run(args: string[], opts: { timeoutMs?: number; cwd?: string } = {}): Promise<GcloudResult> {
     return new Promise((resolve) => {
-      execFile(
-        'gcloud',
-        args,
-        { env: this.env(), cwd: opts.cwd, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' },
-        (err, stdout, stderr) => {
-          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-          resolve({ code, stdout, stderr });
-        },
-      );
+      execFile('gcloud', args, { env: this.env(), cwd: opts.cwd, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      });
     });
   }
 

@@ -20,11 +20,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * file answers, for benches that measure the whole stack as a user runs it. `stop()` sends
  * SIGINT (a user's Ctrl-C), then SIGKILL after 60 s; calling it twice stops once.
  */
-export async function startDropshipUp(
-  data: string,
-  say: (line: string) => void,
-  name: string,
-): Promise<{ stack: StackInfo; stop(): Promise<void> }> {
+export async function startDropshipUp(data: string, say: (line: string) => void, name: string): Promise<{ stack: StackInfo; stop(): Promise<void> }> {
   mkdirSync(data, { recursive: true });
   const log = openSync(join(data, '..', 'up.log'), 'a');
   const upArgs = ['up', '--data', data, '--lro-delay-ms', '500', '--tick-ms', '1000'];

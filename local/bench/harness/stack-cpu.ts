@@ -44,4 +44,3 @@ export function machineCpuSeconds(): number {
   const [user, nice, system, , , irq, softirq, steal] = fields.map(Number) as number[];
   return (user! + nice! + system! + irq! + softirq! + steal!) / TICKS_PER_SECOND;
 }
-

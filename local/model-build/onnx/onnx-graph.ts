@@ -57,11 +57,7 @@ export class OnnxGraph {
   node(opType: string, inputs: string[], attrs: Record<string, Attribute> = {}, outputs?: string[]): string {
     const out = outputs ?? [this.fresh(opType.toLowerCase())];
     const attribute = Object.entries(attrs).map(([name, a]) =>
-      a.kind === 'int'
-        ? { name, type: ATTR.INT, i: a.value }
-        : a.kind === 'float'
-          ? { name, type: ATTR.FLOAT, f: a.value }
-          : { name, type: ATTR.INTS, ints: a.value },
+      a.kind === 'int' ? { name, type: ATTR.INT, i: a.value } : a.kind === 'float' ? { name, type: ATTR.FLOAT, f: a.value } : { name, type: ATTR.INTS, ints: a.value },
     );
     this.nodes.push({ op_type: opType, name: `${out[0]}_node`, input: inputs, output: out, attribute });
     return out[0];

@@ -99,7 +99,10 @@ export function firestoreVersionStore(db: Firestore): VersionStore {
 
     async listActive() {
       const [busy, undeploying] = await Promise.all([
-        db.collectionGroup('versions').where('state', 'in', [...RECONCILED]).get(),
+        db
+          .collectionGroup('versions')
+          .where('state', 'in', [...RECONCILED])
+          .get(),
         db.collectionGroup('versions').where('operation.kind', '==', 'undeploy').get(),
       ]);
       const seen = new Map<string, VersionRecord>();

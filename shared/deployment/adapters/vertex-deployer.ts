@@ -21,12 +21,7 @@ const CREATE_ENDPOINT_POLLING: { longrunning: { initialRetryDelayMillis: number;
  * checked by name later (from any process), never awaited to the end, except CreateEndpoint,
  * which takes seconds.
  */
-export function vertexDeployer(opts: {
-  project: string;
-  location: string;
-  models: ModelServiceClient;
-  endpoints: EndpointServiceClient;
-}): VertexDeployer {
+export function vertexDeployer(opts: { project: string; location: string; models: ModelServiceClient; endpoints: EndpointServiceClient }): VertexDeployer {
   const parent = `projects/${opts.project}/locations/${opts.location}`;
   const { models, endpoints } = opts;
 
@@ -129,9 +124,7 @@ export function vertexDeployer(opts: {
             maxReplicaCount: spec.maxReplicaCount ?? spec.minReplicaCount,
             autoscalingMetricSpecs: [
               {
-                metricName: isAccelerated(spec)
-                  ? 'aiplatform.googleapis.com/prediction/online/accelerator/duty_cycle'
-                  : 'aiplatform.googleapis.com/prediction/online/cpu/utilization',
+                metricName: isAccelerated(spec) ? 'aiplatform.googleapis.com/prediction/online/accelerator/duty_cycle' : 'aiplatform.googleapis.com/prediction/online/cpu/utilization',
                 target: spec.autoscalingTargetPercent,
               },
             ],

@@ -87,7 +87,15 @@ function errorRateCheck(policy: AnalysisPolicy, canary: ArmSample, stable: ArmSa
   const test = `one-sided two-proportion z-test (Agresti-Caffo), H0: canary - stable <= maxErrorRateIncrease, ${
     onServing ? `on Vertex AI's Predict calls per deployed model (5xx of response_count), each arm >= ${policy.minCalls} calls` : 'on ERROR results'
   }`;
-  const [c, s] = onServing ? [{ errors: canary.serving!.errors, n: canary.serving!.requests }, { errors: stable.serving!.errors, n: stable.serving!.requests }] : [{ errors: canary.errors, n: canary.results }, { errors: stable.errors, n: stable.results }];
+  const [c, s] = onServing
+    ? [
+        { errors: canary.serving!.errors, n: canary.serving!.requests },
+        { errors: stable.serving!.errors, n: stable.serving!.requests },
+      ]
+    : [
+        { errors: canary.errors, n: canary.results },
+        { errors: stable.errors, n: stable.results },
+      ];
   const floor = onServing ? policy.minCalls : 1;
   if (c.n < floor || s.n < floor) return { metric: 'errorRate', outcome: 'insufficient', canary: null, stable: null, value: null, threshold: policy.maxErrorRateIncrease, test };
   const t = errorRateTest(c, s, policy.maxErrorRateIncrease);

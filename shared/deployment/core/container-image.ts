@@ -77,7 +77,9 @@ export function availablePrebuiltMinors(now: Date): number[] {
 }
 
 /** The latest end of availability of any prebuilt TensorFlow image: after it, TF Serving is the default. */
-export const PREBUILT_TF_IMAGES_END = PREBUILT_TF_IMAGES.map((i) => i.availableUntil).sort().at(-1)!;
+export const PREBUILT_TF_IMAGES_END = PREBUILT_TF_IMAGES.map((i) => i.availableUntil)
+  .sort()
+  .at(-1)!;
 
 export function prebuiltImageUri(minor: number, accelerated: boolean, location: string): string {
   const registry = location.startsWith('europe') ? 'europe' : location.startsWith('asia') ? 'asia' : 'us';
@@ -171,13 +173,7 @@ export function servingContainer(serving: ServingKind, imageUri: string, modelNa
   return {
     imageUri,
     command: ['/usr/bin/tensorflow_model_server'],
-    args: [
-      `--model_name=${modelName}`,
-      '--model_base_path=$(AIP_STORAGE_URI)',
-      `--rest_api_port=${TF_SERVING_REST_PORT}`,
-      '--port=8500',
-      '--file_system_poll_wait_seconds=0',
-    ],
+    args: [`--model_name=${modelName}`, '--model_base_path=$(AIP_STORAGE_URI)', `--rest_api_port=${TF_SERVING_REST_PORT}`, '--port=8500', '--file_system_poll_wait_seconds=0'],
     ports: [{ containerPort: TF_SERVING_REST_PORT }],
     predictRoute: `/v1/models/${modelName}:predict`,
     healthRoute: `/v1/models/${modelName}`,

@@ -16,7 +16,10 @@ export type TrafficStrategy = { kind: 'replace' } | { kind: 'canary'; percent: n
 export const deploySpecSchema = z
   .strictObject({
     displayName: z.string().min(1).max(128).optional(),
-    machineType: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)+$/, 'a machine type such as n1-standard-4').default('n1-standard-2'),
+    machineType: z
+      .string()
+      .regex(/^[a-z0-9]+(-[a-z0-9]+)+$/, 'a machine type such as n1-standard-4')
+      .default('n1-standard-2'),
     acceleratorType: z
       .string()
       .regex(/^[A-Z0-9_]+$/, 'an AcceleratorType enum name such as NVIDIA_TESLA_T4')
@@ -40,7 +43,10 @@ export const deploySpecSchema = z
      * replaces the TensorFlow Serving image (same arguments, routes and ports); otherwise it is
      * used as a prebuilt-style image with no container arguments.
      */
-    containerImageUri: z.string().regex(/^[a-z0-9.-]+(:\d+)?\/\S+$/, 'a container image URI such as us-docker.pkg.dev/p/r/image:tag').optional(),
+    containerImageUri: z
+      .string()
+      .regex(/^[a-z0-9.-]+(:\d+)?\/\S+$/, 'a container image URI such as us-docker.pkg.dev/p/r/image:tag')
+      .optional(),
     /**
      * the most images the predict workers put in one predict call to this version's endpoint,
      * within the workers' own PREDICT_MAX_INSTANCES (32), which it can lower, not raise. A large

@@ -2,9 +2,7 @@
  * Where an object in the models bucket belongs: `<model>/<version>/<file...>`.
  * The model name becomes the Vertex model id and endpoint id, so it must fit their rules.
  */
-export type ObjectPath =
-  | { ok: true; model: string; version: string; file: string }
-  | { ok: false; reason: string };
+export type ObjectPath = { ok: true; model: string; version: string; file: string } | { ok: false; reason: string };
 
 /** lowercase, digits, hyphens; starts with a letter; <= 63 chars (Vertex resource ids) */
 export const MODEL_NAME = /^[a-z][a-z0-9-]{0,62}$/;

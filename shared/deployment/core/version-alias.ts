@@ -8,7 +8,10 @@ export const VERSION_ALIAS = /^[a-z][a-zA-Z0-9-]{0,126}[a-z0-9]$/;
  * `v` prefix, and `default` (Vertex's own alias) becomes `v-default`.
  */
 export function versionAlias(folder: string): string {
-  let alias = folder.replace(/[^a-zA-Z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+|-+$/g, '');
+  let alias = folder
+    .replace(/[^a-zA-Z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-+|-+$/g, '');
   if (/^[A-Z]/.test(alias)) alias = alias[0]!.toLowerCase() + alias.slice(1);
   if (!/^[a-z]/.test(alias)) alias = `v${alias}`;
   alias = alias.slice(0, 128).replace(/-+$/, '');

@@ -28,7 +28,10 @@ export function firestoreBatchChunks(db: Firestore): BatchChunkStore {
 /** jobs/{job}.route: how the job runs and why (merged, so the label store's fields stay). */
 export function firestoreJobRoute(db: Firestore) {
   return async (job: string, route: Record<string, unknown>): Promise<void> => {
-    await db.collection('jobs').doc(job).set({ route: JSON.parse(JSON.stringify(route)) as Record<string, unknown> }, { merge: true });
+    await db
+      .collection('jobs')
+      .doc(job)
+      .set({ route: JSON.parse(JSON.stringify(route)) as Record<string, unknown> }, { merge: true });
   };
 }
 

@@ -13,7 +13,10 @@ export function gcsBatchFiles(storage: Storage): BatchFiles {
   return {
     async write(uri, body) {
       const r = ref(uri);
-      await storage.bucket(r.bucket).file(r.name).save(body, { resumable: false, contentType: 'application/jsonl', metadata: { metadata: { [GENERATED_BY_KEY]: 'batch-route' } } });
+      await storage
+        .bucket(r.bucket)
+        .file(r.name)
+        .save(body, { resumable: false, contentType: 'application/jsonl', metadata: { metadata: { [GENERATED_BY_KEY]: 'batch-route' } } });
     },
     async list(prefixUri) {
       const m = /^gs:\/\/([^/]+)\/(.*)$/.exec(prefixUri);

@@ -11,11 +11,11 @@ export function resultPublisher(pub: MessagePublisher, topic: string): ResultPub
     async publishJobCompleted(job, progress) {
       // counts as in jobs/{job}.counts: a top-level `error` would clash with a result's `error` sentence in the topic's one schema
       const counts = { ok: progress.ok, error: progress.error };
-      await pub.publish(
-        topic,
-        { type: 'job-completed', job: job.job, model: job.model, total: job.total ?? counts.ok + counts.error, counts } satisfies JobCompletedMessage,
-        { type: 'job-completed', job: job.job, model: job.model },
-      );
+      await pub.publish(topic, { type: 'job-completed', job: job.job, model: job.model, total: job.total ?? counts.ok + counts.error, counts } satisfies JobCompletedMessage, {
+        type: 'job-completed',
+        job: job.job,
+        model: job.model,
+      });
     },
   };
 }

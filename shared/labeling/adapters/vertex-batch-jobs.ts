@@ -8,7 +8,11 @@ export const CHUNK_LABEL = 'dropship-chunk';
 const ENDED_WITHOUT_OUTPUT = new Set(['JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_EXPIRED']);
 
 /** Vertex AI JobService with the official client: the BatchPredictionJob fields the batch route sets. */
-export function vertexBatchJobs(client: InstanceType<typeof v1.JobServiceClient>, parent: string, nodes: { machineType: string; maxNodes: number } = { machineType: 'n1-standard-4', maxNodes: 4 }): BatchJobs {
+export function vertexBatchJobs(
+  client: InstanceType<typeof v1.JobServiceClient>,
+  parent: string,
+  nodes: { machineType: string; maxNodes: number } = { machineType: 'n1-standard-4', maxNodes: 4 },
+): BatchJobs {
   return {
     async findByLabel(value) {
       const [jobs] = await client.listBatchPredictionJobs({ parent, filter: `labels.${CHUNK_LABEL}="${value}"` }, { autoPaginate: false });

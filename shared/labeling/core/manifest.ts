@@ -28,12 +28,7 @@ export interface ParsedManifest extends ManifestOptions {
 }
 
 /** What one line of a manifest is. */
-export type ManifestLine =
-  | { kind: 'blank' }
-  | { kind: 'options'; options: ManifestOptions }
-  | { kind: 'entry'; entry: ManifestEntry }
-  | { kind: 'bad'; bad: BadManifestLine }
-  | { kind: 'duplicate' };
+export type ManifestLine = { kind: 'blank' } | { kind: 'options'; options: ManifestOptions } | { kind: 'entry'; entry: ManifestEntry } | { kind: 'bad'; bad: BadManifestLine } | { kind: 'duplicate' };
 
 const MAX_QUOTED = 200;
 

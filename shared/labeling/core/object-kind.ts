@@ -3,11 +3,7 @@
  * `_manifest.jsonl` / `_manifest.txt` and `_job.json` directly under it are instructions,
  * anything else under the job is an image to label.
  */
-export type ObjectKind =
-  | { kind: 'image'; job: string }
-  | { kind: 'manifest'; job: string; format: 'jsonl' | 'txt' }
-  | { kind: 'job-spec'; job: string }
-  | { kind: 'no-job'; reason: string };
+export type ObjectKind = { kind: 'image'; job: string } | { kind: 'manifest'; job: string; format: 'jsonl' | 'txt' } | { kind: 'job-spec'; job: string } | { kind: 'no-job'; reason: string };
 
 // Job ids become Firestore document ids and Pub/Sub attribute values: keep them plain.
 const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

@@ -74,12 +74,7 @@ export async function prepareImage(codec: ImageCodec, input: Buffer, limits: Pre
     throw new ImageRejectedError(`${width}x${height} is ${width * height} pixels, more than the ${limits.maxInputPixels}-pixel limit`, 'TOO_MANY_PIXELS');
   }
   const upright = header.orientation === 1;
-  const asIs =
-    format === 'jpeg' &&
-    input.length <= limits.sendAsIsMaxBytes &&
-    Math.max(width, height) <= limits.maxEdge &&
-    upright &&
-    header.colourSpace !== 'cmyk';
+  const asIs = format === 'jpeg' && input.length <= limits.sendAsIsMaxBytes && Math.max(width, height) <= limits.maxEdge && upright && header.colourSpace !== 'cmyk';
   try {
     if (asIs) {
       // Decoding proves the bytes are whole, so one bad file never fails a batched predict call.

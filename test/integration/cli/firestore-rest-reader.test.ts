@@ -29,8 +29,18 @@ const normalize = (v: unknown): unknown => {
 
 beforeAll(async () => {
   await db.doc('models/alpha').set({ model: 'alpha', endpoint: 'projects/p/locations/r/endpoints/alpha', traffic: { v1: 90, v2: 10 }, updatedAt: '2026-12-01T00:00:00.000Z' });
-  await db.doc('models/alpha/versions/v1').set({ version: 'v1', state: 'DEPLOYED', traffic: 'replace', createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:01:00.000Z', history: [{ from: null, to: 'PENDING', at: '2026-12-01T00:00:00.000Z' }], lease: { holder: 'x' } });
-  await db.doc('models/alpha/versions/v2').set({ version: 'v2', state: 'CANARY_ANALYSIS', traffic: 'canary:10', trafficPercent: 10, createdAt: '2026-12-01T00:02:00.000Z', updatedAt: '2026-12-01T00:03:00.000Z', history: [] });
+  await db.doc('models/alpha/versions/v1').set({
+    version: 'v1',
+    state: 'DEPLOYED',
+    traffic: 'replace',
+    createdAt: '2026-12-01T00:00:00.000Z',
+    updatedAt: '2026-12-01T00:01:00.000Z',
+    history: [{ from: null, to: 'PENDING', at: '2026-12-01T00:00:00.000Z' }],
+    lease: { holder: 'x' },
+  });
+  await db
+    .doc('models/alpha/versions/v2')
+    .set({ version: 'v2', state: 'CANARY_ANALYSIS', traffic: 'canary:10', trafficPercent: 10, createdAt: '2026-12-01T00:02:00.000Z', updatedAt: '2026-12-01T00:03:00.000Z', history: [] });
   // versions under a model whose own document does not exist yet (written at registration)
   await db.doc('models/bravo/versions/v1').set({ version: 'v1', state: 'VALIDATING', traffic: 'replace', createdAt: '2026-12-01T00:04:00.000Z', updatedAt: '2026-12-01T00:04:00.000Z', history: [] });
   await db.doc('jobs/j1').set({ job: 'j1', state: 'COMPLETED', counts: { ok: 2, error: 1 }, createdAt: Timestamp.fromMillis(1_796_000_000_123) });

@@ -123,14 +123,27 @@ it('prints exactly the ERROR results of job J while it runs, once each, and stop
   const expected = (await h.results('watched')).filter((r) => r.status === 'ERROR');
   expect(expected).toHaveLength(3);
   // every message and its copy is on the topic before the CLI is stopped
-  await h.waitFor('two copies of every message', () => h.messages.length >= 2 * (5 + 3 + 1), 30_000, () => `${h.messages.length} messages`);
-  await h.waitFor('the CLI to print the 3 errors', () => run.out.stdout.split('\n').filter(Boolean).length >= 3, 30_000, () => run.out.stdout);
+  await h.waitFor(
+    'two copies of every message',
+    () => h.messages.length >= 2 * (5 + 3 + 1),
+    30_000,
+    () => `${h.messages.length} messages`,
+  );
+  await h.waitFor(
+    'the CLI to print the 3 errors',
+    () => run.out.stdout.split('\n').filter(Boolean).length >= 3,
+    30_000,
+    () => run.out.stdout,
+  );
   await stopDuplicating();
   await h.settle(1500);
 
   run.child.kill('SIGINT');
   expect(await run.exited).toBe(0);
-  const printed = run.out.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const printed = run.out.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   expect(printed.map((p) => p.id).sort()).toEqual(expected.map((r) => r.docId).sort());
   for (const p of printed) expect(p).toMatchObject({ type: 'result', job: 'watched', status: 'ERROR', modelName: MODEL });
   expect(run.out.stderr).toMatch(new RegExp(`deleted subscription ${subscription}`));
@@ -141,7 +154,9 @@ it('prints exactly the ERROR results of job J while it runs, once each, and stop
   const schema = ProtoJsonValidator.fromFile(schemaFile('prediction-results'), contract.protoMessage);
   expect(new Set(h.messages.map((m) => m.attributes.type))).toEqual(new Set(['result', 'job-completed']));
   for (const m of h.messages) {
-    const problems = [schema.problem(m.body), contract.body.safeParse(m.body).error, contract.attributes.safeParse(m.attributes).error].filter(Boolean).map((p) => (p instanceof z.ZodError ? z.prettifyError(p) : p));
+    const problems = [schema.problem(m.body), contract.body.safeParse(m.body).error, contract.attributes.safeParse(m.attributes).error]
+      .filter(Boolean)
+      .map((p) => (p instanceof z.ZodError ? z.prettifyError(p) : p));
     expect({ message: m, problems }).toEqual({ message: m, problems: [] });
   }
 });

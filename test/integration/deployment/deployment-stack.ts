@@ -111,7 +111,8 @@ export async function startDeploymentStack(opts: { lroDelayMs?: number } = {}) {
         last = await stack.version(model, version);
         return !!last?.rollout && phases.includes(last.rollout.phase);
       }, timeoutMs).catch(() => undefined); // the message below says more
-      if (!last?.rollout || !phases.includes(last.rollout.phase)) throw new Error(`${model}/${version} rollout is ${last?.rollout?.phase ?? 'absent'} (${last?.state}), expected ${phases.join('|')}: ${JSON.stringify(last?.history)}`);
+      if (!last?.rollout || !phases.includes(last.rollout.phase))
+        throw new Error(`${model}/${version} rollout is ${last?.rollout?.phase ?? 'absent'} (${last?.state}), expected ${phases.join('|')}: ${JSON.stringify(last?.history)}`);
       return last;
     },
     stopTicking() {

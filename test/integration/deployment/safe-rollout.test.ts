@@ -94,7 +94,11 @@ describe('safe rollouts: golden gate and canary analysis', () => {
   }
 
   it('v2 with permuted labels (config.json id2label shifted by one) fails the golden gate and is rolled back', async () => {
-    const config = JSON.parse(demoModelFiles().find(([p]) => p === 'config.json')![1].toString('utf8'));
+    const config = JSON.parse(
+      demoModelFiles()
+        .find(([p]) => p === 'config.json')![1]
+        .toString('utf8'),
+    );
     config.id2label = Object.fromEntries(Object.keys(config.id2label).map((k) => [k, String((Number(k) + 1) % 10)]));
     const v2 = await deployCanary('v2', { config: JSON.stringify(config) });
     expect(v2.state).not.toBe('FAILED');

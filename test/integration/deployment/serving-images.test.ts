@@ -77,7 +77,9 @@ describe('serving images and machine rules through the pipeline', () => {
     // the copy TF Serving reads: every SavedModel file under 1/, deploy.json left out
     const [copied] = await stack.storage.bucket('models').getFiles({ prefix: 'on-tfs/v1/.tf-serving/' });
     const copiedPaths = copied.map((f) => f.name.slice('on-tfs/v1/.tf-serving/1/'.length)).sort();
-    const modelPaths = demoModelFiles().map(([p]) => p).sort();
+    const modelPaths = demoModelFiles()
+      .map(([p]) => p)
+      .sort();
     expect(copiedPaths).toEqual(modelPaths);
     expect(copied.every((f) => f.name.startsWith('on-tfs/v1/.tf-serving/1/'))).toBe(true);
     // the Vertex model carries what a custom container needs

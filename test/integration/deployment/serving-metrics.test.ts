@@ -80,7 +80,12 @@ describe('Vertex AI serving metrics: per-deployed-model call and error counts th
 
   it('refuses a query the stand-in does not serve, by name, rather than approximating it', async () => {
     await expect(
-      monitoring.listTimeSeries({ name: `projects/${h.parent.split('/')[1]}`, filter: 'metric.type = "aiplatform.googleapis.com/prediction/online/cpu/utilization"', interval: { endTime: { seconds: Math.floor(Date.now() / 1000) } }, view: 'FULL' }),
+      monitoring.listTimeSeries({
+        name: `projects/${h.parent.split('/')[1]}`,
+        filter: 'metric.type = "aiplatform.googleapis.com/prediction/online/cpu/utilization"',
+        interval: { endTime: { seconds: Math.floor(Date.now() / 1000) } },
+        view: 'FULL',
+      }),
     ).rejects.toMatchObject({ code: 3, message: expect.stringContaining('response_count') });
   });
 });

@@ -117,9 +117,7 @@ async function deploymentPhase(): Promise<void> {
     const status = await readStatus(stack.firestore);
     cliSaw.status = status.map((m) => m.model);
     await readStatus(stack.firestore, 'digits');
-    stuckVersions = status.flatMap((m) =>
-      m.versions.flatMap((v) => v.history.filter((h) => h.to === 'FAILED' && /^stuck in /.test(h.reason ?? '')).map((h) => ({ model: m.model, state: h.from! }))),
-    );
+    stuckVersions = status.flatMap((m) => m.versions.flatMap((v) => v.history.filter((h) => h.to === 'FAILED' && /^stuck in /.test(h.reason ?? '')).map((h) => ({ model: m.model, state: h.from! }))));
   } finally {
     await stack.stop();
   }

@@ -169,7 +169,7 @@ describe('labeling: the batch route (BatchPredictionJobs)', () => {
     expect(doc?.state).toBe('COMPLETED');
   });
 
-  it('a failed BatchPredictionJob gives each of its images an ERROR with the job\'s error', async () => {
+  it("a failed BatchPredictionJob gives each of its images an ERROR with the job's error", async () => {
     const job = 'batch-job-2';
     const refs = (await dropImages(job)).slice(0, 3);
     await firestoreLabelStore(db).setJobTotal(job, 3, MODEL, `gs://${BUCKET}/${job}/_manifest.jsonl`);
@@ -178,7 +178,10 @@ describe('labeling: the batch route (BatchPredictionJobs)', () => {
     await prepareBatchJob(job, MODEL, refs, BUCKET, d);
     // The instance file disappears before the job reads it: Vertex AI fails the job.
     const chunk = (await d.chunks.get(job, 1))!;
-    await storage.bucket(BUCKET).file(chunk.inputUri.slice(`gs://${BUCKET}/`.length)).delete();
+    await storage
+      .bucket(BUCKET)
+      .file(chunk.inputUri.slice(`gs://${BUCKET}/`.length))
+      .delete();
     await followUntilDone(d);
     const results = await storedResults(job);
     expect(results).toHaveLength(3);
@@ -196,8 +199,13 @@ describe('labeling: the batch route (BatchPredictionJobs)', () => {
     const pub = new CapturingPublisher();
     const d = deps(pub, 2);
     const cfg = {
-      ONLINE_MACHINE_TYPE: 'n1-standard-4', ONLINE_REPLICAS: 1, ONLINE_IMAGES_PER_SECOND_PER_REPLICA: 50,
-      BATCH_MACHINE_TYPE: 'n1-standard-4', BATCH_MAX_NODES: 4, BATCH_IMAGES_PER_SECOND_PER_NODE: 50, BATCH_STARTUP_MINUTES: 15,
+      ONLINE_MACHINE_TYPE: 'n1-standard-4',
+      ONLINE_REPLICAS: 1,
+      ONLINE_IMAGES_PER_SECOND_PER_REPLICA: 50,
+      BATCH_MACHINE_TYPE: 'n1-standard-4',
+      BATCH_MAX_NODES: 4,
+      BATCH_IMAGES_PER_SECOND_PER_NODE: 50,
+      BATCH_STARTUP_MINUTES: 15,
     };
     const intake: IntakeDeps = {
       ...d,
@@ -210,11 +218,18 @@ describe('labeling: the batch route (BatchPredictionJobs)', () => {
     };
     const manifest = async (j: string, first: object, lines: string[]) => {
       const name = `${j}/_manifest.jsonl`;
-      await storage.bucket(BUCKET).file(name).save([JSON.stringify(first), ...lines].join('\n'), { resumable: false });
+      await storage
+        .bucket(BUCKET)
+        .file(name)
+        .save([JSON.stringify(first), ...lines].join('\n'), { resumable: false });
       const [meta] = await storage.bucket(BUCKET).file(name).getMetadata();
       return { bucket: BUCKET, name, generation: String(meta.generation) };
     };
-    const obj = await manifest(job, { model: MODEL, mode: 'batch' }, refs.map((r) => JSON.stringify({ uri: `gs://${r.bucket}/${r.name}` })));
+    const obj = await manifest(
+      job,
+      { model: MODEL, mode: 'batch' },
+      refs.map((r) => JSON.stringify({ uri: `gs://${r.bucket}/${r.name}` })),
+    );
     const outcomes = await Promise.all([handleFinalizedImageObject(obj, intake), handleFinalizedImageObject(obj, intake)]);
     expect(outcomes.sort()).toEqual(['duplicate', 'handled']);
     expect(requests).toHaveLength(0);
@@ -230,7 +245,11 @@ describe('labeling: the batch route (BatchPredictionJobs)', () => {
 
     // auto, 5 images, no deadline: online is far cheaper than starting batch nodes.
     const autoJob = 'auto-job-1';
-    const autoObj = await manifest(autoJob, { model: MODEL, mode: 'auto' }, refs.map((r) => JSON.stringify({ uri: `gs://${r.bucket}/${r.name}` })));
+    const autoObj = await manifest(
+      autoJob,
+      { model: MODEL, mode: 'auto' },
+      refs.map((r) => JSON.stringify({ uri: `gs://${r.bucket}/${r.name}` })),
+    );
     await handleFinalizedImageObject(autoObj, intake);
     expect(requests).toHaveLength(1);
     const route = (await db.doc(`jobs/${autoJob}`).get()).get('route') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -101,7 +101,10 @@ describe('recordAndPublish under racing deliveries', () => {
     // it found them busy and is polling: not acknowledged, not failed
     await waitFor(() => looks >= 2 || settled, 10_000, 'the delivery to poll the busy results twice');
     expect(settled).toBe(false);
-    await store.markPublished(job, rs.map((r) => r.id)); // ... and finishes
+    await store.markPublished(
+      job,
+      rs.map((r) => r.id),
+    ); // ... and finishes
     await expect(waiting).resolves.toBeUndefined();
     expect(publisher.sent).toEqual([]);
   });
@@ -173,7 +176,10 @@ describe('the results ledger', () => {
     await store.setJobTotal(job, 2, 'm', `gs://bucket/${job}/_manifest.txt`);
     const rs = results(job, 2);
     await store.recordResults(job, rs, 30_000);
-    await store.markPublished(job, rs.map((r) => r.id));
+    await store.markPublished(
+      job,
+      rs.map((r) => r.id),
+    );
     expect(await store.claimCompletion(job, { ok: 2, error: 0 }, 0)).toBe('claimed'); // the publisher then dies
     const outcome = await recordSeenMessage({ messageId: 'c', attributes: { type: 'job-completed', job }, body: { type: 'job-completed', job, model: 'm', total: 2, ok: 2, error: 0 } }, ledger());
     expect(outcome).toBe('completion-confirmed');

@@ -47,7 +47,12 @@ function efficiency(before: typeof predictStats, files: Buffer[]) {
 }
 
 async function expectFolderJobLabeled(job: string, files: DigitFile[]) {
-  await h.waitFor(`${files.length} results in ${job}`, async () => (await h.resultCount(job)) >= files.length, 180_000, async () => `${await h.resultCount(job)} so far`);
+  await h.waitFor(
+    `${files.length} results in ${job}`,
+    async () => (await h.resultCount(job)) >= files.length,
+    180_000,
+    async () => `${await h.resultCount(job)} so far`,
+  );
   await h.settle();
   const results = await h.results(job);
   expect(results).toHaveLength(files.length);
@@ -93,7 +98,15 @@ describe(`labeling pipeline on the emulators (seed ${h.faultDraws.seed}; replay 
     await expectFolderJobLabeled('digits-a', firstJobFiles);
     const job = await h.db.doc('jobs/digits-a').get();
     expect(job.get('model')).toBe(MODEL);
-    process.stdout.write(`${JSON.stringify({ efficiency: 'digits-a (folder drop)', ...efficiency(before, firstJobFiles.map((f) => f.bytes)) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({
+        efficiency: 'digits-a (folder drop)',
+        ...efficiency(
+          before,
+          firstJobFiles.map((f) => f.bytes),
+        ),
+      })}\n`,
+    );
   });
 
   it('still gives exactly one result per image when every event and every request arrives twice and 10% of predict calls are refused', async () => {
@@ -110,7 +123,10 @@ describe(`labeling pipeline on the emulators (seed ${h.faultDraws.seed}; replay 
       h.storageEmulator.setDelivery({ duplicates: 1, shuffle: false });
       h.vertex.setFaults({});
     }
-    const stats = efficiency(before, files.map((f) => f.bytes));
+    const stats = efficiency(
+      before,
+      files.map((f) => f.bytes),
+    );
     process.stdout.write(`${JSON.stringify({ efficiency: 'digits-b (duplicated events, 10% refused)', ...stats })}\n`);
     expect(stats.refusedCalls).toBeGreaterThan(0);
   });
@@ -120,8 +136,11 @@ describe(`labeling pipeline on the emulators (seed ${h.faultDraws.seed}; replay 
     const lines = [JSON.stringify({ model: MODEL }), ...listed.map((u, i) => (i % 2 ? JSON.stringify({ uri: u }) : JSON.stringify(u)))];
     const before = snapshotStats();
     await h.upload('manifest-job/_manifest.jsonl', Buffer.from(lines.join('\n') + '\n'));
-    await h.waitFor('the job to complete', async () => (await h.db.doc('jobs/manifest-job').get()).get('state') === 'COMPLETED', 120_000, async () =>
-      JSON.stringify((await h.db.doc('jobs/manifest-job').get()).data()),
+    await h.waitFor(
+      'the job to complete',
+      async () => (await h.db.doc('jobs/manifest-job').get()).get('state') === 'COMPLETED',
+      120_000,
+      async () => JSON.stringify((await h.db.doc('jobs/manifest-job').get()).data()),
     );
     await h.settle();
     const job = (await h.db.doc('jobs/manifest-job').get()).data()!;
@@ -131,7 +150,15 @@ describe(`labeling pipeline on the emulators (seed ${h.faultDraws.seed}; replay 
     const completed = h.messagesFor('manifest-job', 'job-completed');
     expect(completed).toHaveLength(1);
     expect(completed[0]!.body).toMatchObject({ job: 'manifest-job', total: 200, counts: { ok: 200, error: 0 } });
-    process.stdout.write(`${JSON.stringify({ efficiency: 'manifest-job (200 URIs)', ...efficiency(before, firstJobFiles.slice(0, 200).map((f) => f.bytes)) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({
+        efficiency: 'manifest-job (200 URIs)',
+        ...efficiency(
+          before,
+          firstJobFiles.slice(0, 200).map((f) => f.bytes),
+        ),
+      })}\n`,
+    );
   });
 
   it('gives each bad input exactly one ERROR result with a reason, and finishes the rest', async () => {

@@ -136,7 +136,10 @@ export class PipelineHarness {
   async upload(name: string, bytes: Buffer, contentType?: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.storage.bucket(IMAGES_BUCKET).file(name).save(bytes, { resumable: false, ...(contentType ? { contentType } : {}) });
+        await this.storage
+          .bucket(IMAGES_BUCKET)
+          .file(name)
+          .save(bytes, { resumable: false, ...(contentType ? { contentType } : {}) });
         return;
       } catch (err) {
         // A dropped connection is not what these tests are about; a finalize fires only on success.

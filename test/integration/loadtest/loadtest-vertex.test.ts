@@ -108,7 +108,27 @@ describe(seedTitle('dropship loadtest against the Vertex AI emulator with 10% in
     // Act
     let code: number;
     try {
-      code = await loadtestMain(['--endpoint', endpoint, '--api-endpoint', emulator.endpoint, '--location', LOCATION, '--users', '3', '--spawn-rate', '10', '--duration', '2', '--instances', '2', '--images', imageDir, '--json', jsonFile, '--quiet']);
+      code = await loadtestMain([
+        '--endpoint',
+        endpoint,
+        '--api-endpoint',
+        emulator.endpoint,
+        '--location',
+        LOCATION,
+        '--users',
+        '3',
+        '--spawn-rate',
+        '10',
+        '--duration',
+        '2',
+        '--instances',
+        '2',
+        '--images',
+        imageDir,
+        '--json',
+        jsonFile,
+        '--quiet',
+      ]);
     } finally {
       stdout.mockRestore();
     }

@@ -69,9 +69,10 @@ function expand(s: string, vars: Record<string, string>): string {
   });
 }
 
-const validators = Object.fromEntries(
-  (Object.keys(MESSAGE_CONTRACTS) as ContractTopic[]).map((t) => [t, ProtoJsonValidator.fromFile(schemaFile(t), MESSAGE_CONTRACTS[t].protoMessage)]),
-) as Record<ContractTopic, ProtoJsonValidator>;
+const validators = Object.fromEntries((Object.keys(MESSAGE_CONTRACTS) as ContractTopic[]).map((t) => [t, ProtoJsonValidator.fromFile(schemaFile(t), MESSAGE_CONTRACTS[t].protoMessage)])) as Record<
+  ContractTopic,
+  ProtoJsonValidator
+>;
 
 describe('docs/subscribing.md', () => {
   it('every JSON example is a message the topic schema and the contract accept', () => {
@@ -142,9 +143,17 @@ describe('docs/subscribing.md', () => {
 
       // the real publisher, each message sent twice, as a redelivery or a second publish would bring it
       const topic = pubsub.topic('dropship-prediction-results');
-      const twice = resultPublisher({ publish: async (_topic, body, attributes) => (await Promise.all([1, 2].map(() => topic.publishMessage({ json: body, attributes }))))[0]! }, 'dropship-prediction-results');
+      const twice = resultPublisher(
+        { publish: async (_topic, body, attributes) => (await Promise.all([1, 2].map(() => topic.publishMessage({ json: body, attributes }))))[0]! },
+        'dropship-prediction-results',
+      );
       for (const name of ['cats/a.png', 'cats/b.png']) {
-        await twice.publishResult(okResult({ id: resultId('cats', 'b', name, '1'), job: 'cats', imageUri: `gs://b/${name}`, generation: '1' }, { label: 'tabby', confidence: 0.9, modelName: 'pets', model: 'm', modelVersionId: '1', deployedModelId: 'd', latencyMs: 10 }));
+        await twice.publishResult(
+          okResult(
+            { id: resultId('cats', 'b', name, '1'), job: 'cats', imageUri: `gs://b/${name}`, generation: '1' },
+            { label: 'tabby', confidence: 0.9, modelName: 'pets', model: 'm', modelVersionId: '1', deployedModelId: 'd', latencyMs: 10 },
+          ),
+        );
       }
       await twice.publishJobCompleted({ job: 'cats', model: 'pets', state: 'COMPLETED', total: 2 }, { ok: 2, error: 0 });
 
@@ -158,7 +167,7 @@ describe('docs/subscribing.md', () => {
       expect(stdout.split('\n').filter(Boolean).sort()).toEqual(['OK gs://b/cats/a.png tabby', 'OK gs://b/cats/b.png tabby', 'job cats done: 2 OK, 0 ERROR']);
     });
 
-    it('Avro would not fit: the emulator\'s Avro JSON validator refuses a real result message and accepts an undeclared field', async () => {
+    it("Avro would not fit: the emulator's Avro JSON validator refuses a real result message and accepts an undeclared field", async () => {
       const base = `http://${process.env.PUBSUB_EMULATOR_HOST}/v1/projects/${projectId}`;
       // the result message as Avro, nullable fields as ["null", T] unions (Avro's only way to say nullable)
       const avroType = (p: { type?: string | string[]; anyOf?: Array<{ type: string }> }): unknown => {
@@ -183,10 +192,15 @@ describe('docs/subscribing.md', () => {
       };
       const published: unknown[] = [];
       await resultPublisher({ publish: async (_, body) => String(published.push(JSON.parse(JSON.stringify(body)))) }, 't').publishResult(
-        okResult({ id: 'x', job: 'cats', imageUri: 'gs://b/cats/a.png', generation: '1' }, { label: 'tabby', confidence: 0.9, modelName: 'pets', model: 'm', modelVersionId: '1', deployedModelId: 'd', latencyMs: 10 }),
+        okResult(
+          { id: 'x', job: 'cats', imageUri: 'gs://b/cats/a.png', generation: '1' },
+          { label: 'tabby', confidence: 0.9, modelName: 'pets', model: 'm', modelVersionId: '1', deployedModelId: 'd', latencyMs: 10 },
+        ),
       );
       const message = published[0] as Record<string, unknown>;
-      const wrapped = Object.fromEntries(Object.entries(message).map(([k, v]) => [k, Array.isArray(avroType(json.properties[k]!)) && v !== null ? { [(avroType(json.properties[k]!) as string[])[1]!]: v } : v]));
+      const wrapped = Object.fromEntries(
+        Object.entries(message).map(([k, v]) => [k, Array.isArray(avroType(json.properties[k]!)) && v !== null ? { [(avroType(json.properties[k]!) as string[])[1]!]: v } : v]),
+      );
       expect(await validate(message)).toMatch(/^400 .*Could not parse JSON Avro message/);
       expect(await validate(wrapped)).toBe('valid');
       expect(await validate({ ...wrapped, score: 0.5 })).toBe('valid');

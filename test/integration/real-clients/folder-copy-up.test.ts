@@ -98,7 +98,11 @@ describeWithGcloud('cp -r of a folder of images into a running dropship up', () 
     expect(await copy).toBe(0);
     expect(statusRuns.length).toBeGreaterThan(0);
     expect(statusRuns.every((c) => c === 0)).toBe(true);
-    expect((await listed()).sort()).toEqual(readdirSync(src).sort().map((f) => `gs://${stack.buckets.images}/${job}/${f}`));
+    expect((await listed()).sort()).toEqual(
+      readdirSync(src)
+        .sort()
+        .map((f) => `gs://${stack.buckets.images}/${job}/${f}`),
+    );
 
     await until(`${IMAGES} results`, async () => (await db.collection(`jobs/${job}/results`).count().get()).data().count >= IMAGES);
     // a few more seconds for a duplicate to land, if the pipeline made one

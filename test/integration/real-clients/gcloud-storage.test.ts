@@ -95,7 +95,9 @@ describeWithGcloud(`gcloud storage against the Storage emulator${HAVE_GCLOUD ? '
   it('cp uploads a small, a 5 MB and a 40 MB file (multipart and resumable), each firing one finalize event', async () => {
     const mark = requests.length;
     await gcloud.ok(['storage', 'cp', local('up', files.small.name), local('up', files.mid.name), local('up', files.big.name), gs('up/')]);
-    const posts = requestsSince(mark).filter((r) => r.method === 'POST').map((r) => r.url);
+    const posts = requestsSince(mark)
+      .filter((r) => r.method === 'POST')
+      .map((r) => r.url);
     expect(posts.filter((u) => u.includes('uploadType=multipart'))).toHaveLength(2);
     expect(posts.filter((u) => u.startsWith('/resumable/upload/') && u.includes('uploadType=resumable'))).toHaveLength(1);
     for (const f of Object.values(files)) {
@@ -151,9 +153,7 @@ describeWithGcloud(`gcloud storage against the Storage emulator${HAVE_GCLOUD ? '
 
   it('an upload from stdin goes in chunks (308 with Range) and ends when the last chunk names the size', async () => {
     const mark = requests.length;
-    const r = await gcloud.with({ CLOUDSDK_STORAGE_UPLOAD_CHUNK_SIZE: '1MiB' }, () =>
-      gcloud.runWithStdin(['storage', 'cp', '-', gs('stdin/mid.bin')], local('up', files.mid.name)),
-    );
+    const r = await gcloud.with({ CLOUDSDK_STORAGE_UPLOAD_CHUNK_SIZE: '1MiB' }, () => gcloud.runWithStdin(['storage', 'cp', '-', gs('stdin/mid.bin')], local('up', files.mid.name)));
     expect(r).toMatchObject({ code: 0 });
     const puts = requestsSince(mark).filter((x) => x.method === 'PUT');
     expect(puts.map((x) => x.status)).toEqual([308, 308, 308, 308, 308, 200]); // 5 whole MiB, then 123 bytes
@@ -206,7 +206,11 @@ describeWithGcloud(`gcloud storage against the Storage emulator${HAVE_GCLOUD ? '
     }
     await gcloud.ok(['storage', 'rsync', '-r', local('tree'), gs('tree')]);
     const listed = (await gcloud.ok(['storage', 'ls', '-r', gs('tree')])).split('\n').filter((l) => /^gs:\/\/.*[^/:]$/.test(l));
-    expect(listed.sort()).toEqual(Object.keys(tree).map((p) => gs(`tree/${p}`)).sort());
+    expect(listed.sort()).toEqual(
+      Object.keys(tree)
+        .map((p) => gs(`tree/${p}`))
+        .sort(),
+    );
 
     // rsync stores each file's mtime as custom metadata, and compares it (and the size) next time
     const resource = (await (await fetch(`${emulator.url}/storage/v1/b/${BUCKET}/o/${encodeURIComponent('tree/sub/d.bin')}`)).json()) as { metadata?: Record<string, string> };

@@ -146,7 +146,12 @@ describe('storage emulator object events (Eventarc CloudEvents)', () => {
     expect(receiver.of(DELETED).map((e) => e.data.name)).toEqual(['docs/a.txt', 'docs/a.txt']);
     expect(receiver.of(DELETED)[0]!.data.generation).toBe(first.generation);
     // images/cat.jpg goes to both subscriptions; docs/a.txt only to the first
-    expect(receiver.of(FINALIZED).map((e) => e.data.name).sort()).toEqual(['docs/a.txt', 'docs/a.txt', 'images/cat.jpg', 'images/cat.jpg']);
+    expect(
+      receiver
+        .of(FINALIZED)
+        .map((e) => e.data.name)
+        .sort(),
+    ).toEqual(['docs/a.txt', 'docs/a.txt', 'images/cat.jpg', 'images/cat.jpg']);
   });
 
   it('retries a destination that fails, until it answers 2xx', async () => {

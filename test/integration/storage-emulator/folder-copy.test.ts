@@ -132,7 +132,10 @@ test(`cp -r of ${FILES} files: each registered once, one finalize event each, an
 
   const names: string[] = [];
   for (let page: string | undefined = ''; page !== undefined; ) {
-    const list = (await (await fetch(`${url}/storage/v1/b/${BUCKET}/o?prefix=job1/&maxResults=1000${page ? `&pageToken=${page}` : ''}`)).json()) as { items?: Array<{ name: string }>; nextPageToken?: string };
+    const list = (await (await fetch(`${url}/storage/v1/b/${BUCKET}/o?prefix=job1/&maxResults=1000${page ? `&pageToken=${page}` : ''}`)).json()) as {
+      items?: Array<{ name: string }>;
+      nextPageToken?: string;
+    };
     names.push(...(list.items ?? []).map((i) => i.name));
     page = list.nextPageToken;
   }

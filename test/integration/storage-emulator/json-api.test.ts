@@ -107,9 +107,7 @@ describe('storage emulator with the real @google-cloud/storage client', () => {
     await file.delete({ ifGenerationMatch: m2.generation });
     expect((await file.exists())[0]).toBe(false);
     // racing "create if absent" writes: exactly one wins
-    const race = await Promise.allSettled(
-      [1, 2, 3].map((i) => bucket.file('gen/claim.txt').save(`writer ${i}`, { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } })),
-    );
+    const race = await Promise.allSettled([1, 2, 3].map((i) => bucket.file('gen/claim.txt').save(`writer ${i}`, { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } })));
     expect(race.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(race.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual([412, 412]);
   });

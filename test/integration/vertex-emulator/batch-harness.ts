@@ -97,7 +97,8 @@ export class BatchHarness {
   }
 }
 
-export const jsonLines = (text: string): Array<Record<string, any>> => // eslint-disable-line @typescript-eslint/no-explicit-any
+export const jsonLines = (text: string): Array<Record<string, any>> =>
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   text
     .split('\n')
     .filter(Boolean)

@@ -43,7 +43,11 @@ describe('Vertex AI emulator: batch prediction jobs (JobService)', () => {
   it('runs a jsonl job keyed by keyField through QUEUED, PENDING, RUNNING to SUCCEEDED, writing predictions and errors in Vertex AI line shapes', async () => {
     const lines = pngs.map((p, i) => JSON.stringify({ image: `img-${i}`, string_input: { b64: p.toString('base64') }, note: 'dropped' }));
     await h.put(BUCKET, 'in/part-1.jsonl', `${lines.slice(0, 12).join('\n')}\n`);
-    await h.put(BUCKET, 'in/part-2.jsonl', `${lines.slice(12).join('\n')}\n${JSON.stringify({ image: 'not-an-image', string_input: { b64: Buffer.from('hello').toString('base64') } })}\n${JSON.stringify({ string_input: { b64: 'AAAA' } })}\n`);
+    await h.put(
+      BUCKET,
+      'in/part-2.jsonl',
+      `${lines.slice(12).join('\n')}\n${JSON.stringify({ image: 'not-an-image', string_input: { b64: Buffer.from('hello').toString('base64') } })}\n${JSON.stringify({ string_input: { b64: 'AAAA' } })}\n`,
+    );
     await h.put(BUCKET, 'in/ignored.txt', 'not matched by the wildcard');
 
     const [created] = await h.jobs.createBatchPredictionJob(jobRequest({ instanceConfig: { keyField: 'image', excludedFields: ['note'] } }));
@@ -148,7 +152,7 @@ describe('Vertex AI emulator: batch prediction jobs (JobService)', () => {
     await expect(h.jobs.getBatchPredictionJob({ name: queued.name! })).rejects.toMatchObject({ code: 5 });
   });
 
-  it('is the same job over REST (routes from the protos\' http rules): create, get, list, :cancel', async () => {
+  it("is the same job over REST (routes from the protos' http rules): create, get, list, :cancel", async () => {
     const base = `http://127.0.0.1:${h.vertex.restPort}/v1`;
     const body = jobRequest().batchPredictionJob;
     const created = await fetch(`${base}/${h.parent}/batchPredictionJobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -84,18 +84,23 @@ describe(seedTitle('Vertex AI emulator: versions, errors, faults', faultDraws), 
     h.emulator.setFaults({ predictErrorRate: 1 });
     const codes = new Set<number>();
     for (let i = 0; i < 12; i++) {
-      const err = await h.clients.predictions.predict({ endpoint, instances: [good] }).then(() => null, (e: { code: number; message: string }) => e);
+      const err = await h.clients.predictions.predict({ endpoint, instances: [good] }).then(
+        () => null,
+        (e: { code: number; message: string }) => e,
+      );
       expect(err).not.toBeNull();
       codes.add(err!.code);
       if (err!.code === 8) expect(err!.message).toContain('Rate of traffic exceeds capacity. Ramp your traffic up more slowly.');
     }
     expect([...codes].sort((a, b) => a - b)).toEqual([8, 14]);
 
-    const put = (body: unknown) =>
-      fetch(`http://127.0.0.1:${h.emulator.restPort}/emulator/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const put = (body: unknown) => fetch(`http://127.0.0.1:${h.emulator.restPort}/emulator/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await put({ predictErrorRate: 2 })).status).toBe(400);
     expect((await put({ managementErrorRate: 1, predictLatencyMs: 300 })).status).toBe(200);
-    const mgmt = await h.clients.models.getModel({ name: model }).then(() => null, (e: { code: number }) => e);
+    const mgmt = await h.clients.models.getModel({ name: model }).then(
+      () => null,
+      (e: { code: number }) => e,
+    );
     expect([8, 14]).toContain(mgmt?.code);
     const started = Date.now();
     await h.clients.predictions.predict({ endpoint, instances: [good] });

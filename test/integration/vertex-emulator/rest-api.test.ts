@@ -118,7 +118,11 @@ describe('Vertex AI emulator: REST API (HTTP/JSON transcoding)', () => {
     expect(predicted.json.predictions).toEqual(predictionsOf(viaGrpc));
     expect(predicted.json.predictions[0].label).toBe(String(digit.label));
 
-    const raw = await fetch(`${base}/v1/${endpoint}:rawPredict`, { method: 'POST', headers: { authorization: 'Bearer x', 'content-type': 'application/json' }, body: JSON.stringify({ instances: [instance] }) });
+    const raw = await fetch(`${base}/v1/${endpoint}:rawPredict`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer x', 'content-type': 'application/json' },
+      body: JSON.stringify({ instances: [instance] }),
+    });
     expect(raw.status).toBe(200);
     expect(raw.headers.get('x-vertex-ai-deployed-model-id')).toBe(deployedModelId);
     expect(((await raw.json()) as Json).predictions).toEqual(predicted.json.predictions);
@@ -152,7 +156,14 @@ describe('Vertex AI emulator: REST API (HTTP/JSON transcoding)', () => {
     ['INVALID_ARGUMENT (unknown body field)', 400, 'POST', () => `${h.parent}/models:upload`, { model: { displayName: 'x', colour: 'red' } }, 'Unknown name "colour"'],
     ['INVALID_ARGUMENT (handler)', 400, 'POST', () => `${h.parent}/models:upload`, { model: {} }, 'model.displayName is required'],
     ['INVALID_ARGUMENT (bad query value)', 400, 'GET', () => `${h.parent}/models?pageSize=lots`, undefined, "Invalid value at 'pageSize'"],
-    ['INVALID_ARGUMENT (predict payload over 1.5 MB)', 400, 'POST', () => `${endpoint}:predict`, { instances: [{ string_input: { b64: 'A'.repeat(1_600_000) } }] }, 'Request payload size exceeds the limit'],
+    [
+      'INVALID_ARGUMENT (predict payload over 1.5 MB)',
+      400,
+      'POST',
+      () => `${endpoint}:predict`,
+      { instances: [{ string_input: { b64: 'A'.repeat(1_600_000) } }] },
+      'Request payload size exceeds the limit',
+    ],
     ['FAILED_PRECONDITION', 400, 'POST', () => `${endpoint}:predict`, { instances: [{ string_input: { b64: 'AAAA' } }] }, 'has no deployed model'],
     ['ALREADY_EXISTS', 409, 'POST', () => `${h.parent}/endpoints?endpointId=rest-ep`, { displayName: 'again' }, 'already exists'],
     ['UNIMPLEMENTED', 501, 'POST', () => `${model}:export`, { outputConfig: {} }, 'not implemented'],

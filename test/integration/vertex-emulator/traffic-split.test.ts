@@ -76,9 +76,7 @@ describe('Vertex AI emulator: traffic split across two versions', () => {
 
     [ep] = await h.clients.endpoints.updateEndpoint({ endpoint: { name: endpoint, trafficSplit: { [v3]: 100 } }, updateMask: { paths: ['traffic_split'] } });
     expect(ep.trafficSplit).toEqual({ [v3]: 100 });
-    await expect(
-      h.clients.endpoints.updateEndpoint({ endpoint: { name: endpoint, trafficSplit: { [v3]: 60 } }, updateMask: { paths: ['traffic_split'] } }),
-    ).rejects.toMatchObject({ code: 3 });
+    await expect(h.clients.endpoints.updateEndpoint({ endpoint: { name: endpoint, trafficSplit: { [v3]: 60 } }, updateMask: { paths: ['traffic_split'] } })).rejects.toMatchObject({ code: 3 });
     const [op] = await h.clients.endpoints.undeployModel({ endpoint, deployedModelId: v1 });
     await op.promise();
 

@@ -19,10 +19,7 @@ import { LOG_SEVERITY, type LogEntry } from './log-entry';
  * language is never matched silently: the `:` (has) operator, `!=`, `!~`, `-` negation, bare
  * global restrictions, functions such as `log_id()`, `sample()`, `SEARCH()`, and timestamps.
  */
-export type LoggingQuery =
-  | { kind: 'and' | 'or'; parts: LoggingQuery[] }
-  | { kind: 'not'; part: LoggingQuery }
-  | { kind: 'cmp'; path: string[]; op: CmpOp; value: string; quoted: boolean };
+export type LoggingQuery = { kind: 'and' | 'or'; parts: LoggingQuery[] } | { kind: 'not'; part: LoggingQuery } | { kind: 'cmp'; path: string[]; op: CmpOp; value: string; quoted: boolean };
 
 type CmpOp = '=' | '=~' | '>' | '>=' | '<' | '<=';
 type Token = { t: 'word' | 'string' | 'op' | 'lparen' | 'rparen'; v: string; at: number };

@@ -34,8 +34,7 @@ describe('what label uploads', () => {
 });
 
 describe('when following a deployment is over', () => {
-  const rec = (state: VersionRecord['state'], seen: VersionRecord['state'][] = []) =>
-    ({ state, history: seen.map((to) => ({ from: null, to, at: '' })) }) as unknown as VersionRecord;
+  const rec = (state: VersionRecord['state'], seen: VersionRecord['state'][] = []) => ({ state, history: seen.map((to) => ({ from: null, to, at: '' })) }) as unknown as VersionRecord;
   test('DEPLOYED is done, FAILED is failed, in-progress states are not over', () => {
     expect(deployVerdict(rec('DEPLOYED'))).toBe('done');
     expect(deployVerdict(rec('FAILED'))).toBe('failed');

@@ -9,7 +9,16 @@ function model(versions: Array<{ version: string; state: string; containerImageU
     endpoint: 'projects/p/locations/us-central1/endpoints/digits',
     vertexModel: null,
     traffic: {},
-    versions: versions.map((v) => ({ ...v, history: [], artifactUri: '', claimedBy: '', versionAlias: v.version, traffic: 'replace', createdAt: '', updatedAt: '' })) as unknown as ModelStatus['versions'],
+    versions: versions.map((v) => ({
+      ...v,
+      history: [],
+      artifactUri: '',
+      claimedBy: '',
+      versionAlias: v.version,
+      traffic: 'replace',
+      createdAt: '',
+      updatedAt: '',
+    })) as unknown as ModelStatus['versions'],
   };
 }
 

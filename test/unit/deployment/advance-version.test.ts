@@ -47,7 +47,10 @@ describe('advanceVersion', () => {
     expect(f.clock.sleeps).toEqual([50, 100, 200]);
     expect(next).toMatchObject({ state: 'DEPLOYING', vertexModelVersionId: '1', operation: { kind: 'deploy', name: f.vertex.running('deploy')[0] } });
     expect(f.vertex.faults.count('checkDeploy')).toBe(1);
-    expect(f.vertex.registry.get(f.vertex.modelName('digits'))!.versions[0]).toMatchObject({ aliases: ['default', 'v1'], request: { modelId: 'digits', labels: { 'dropship-model': 'digits', 'dropship-version': 'v1' } } });
+    expect(f.vertex.registry.get(f.vertex.modelName('digits'))!.versions[0]).toMatchObject({
+      aliases: ['default', 'v1'],
+      request: { modelId: 'digits', labels: { 'dropship-model': 'digits', 'dropship-version': 'v1' } },
+    });
     expect(f.vertex.registry.get(f.vertex.modelName('digits'))!.versions[0]!.request).not.toHaveProperty('parentModel');
   });
 
@@ -82,7 +85,15 @@ describe('advanceVersion', () => {
     // Prepare: another worker's UploadModel made the Vertex model; models/{model} does not know it yet
     const v1 = registering('v1');
     const other = registering('v0');
-    await f.vertex.startUpload({ modelId: 'digits', displayName: 'digits', description: '', artifactUri: other.artifactUri, container: { imageUri: other.containerImageUri! }, versionAlias: 'v0', labels: {} });
+    await f.vertex.startUpload({
+      modelId: 'digits',
+      displayName: 'digits',
+      description: '',
+      artifactUri: other.artifactUri,
+      container: { imageUri: other.containerImageUri! },
+      versionAlias: 'v0',
+      labels: {},
+    });
     f.vertex.finish();
     // Act
     const next = await advanceVersion(f.ctx, v1, HOLDER, NO_WAIT);

@@ -98,7 +98,13 @@ describe('the canary decision', () => {
 describe('the golden set', () => {
   it('reads golden.jsonl (relative URIs inside the version folder) and the _golden/<label>/<file> tree', () => {
     const parsed = parseGoldenJsonl('{"uri": "a.png", "label": "3"}\n\n{"uri": "gs://other/x.png", "label": "7"}\n', 'gs://models/m/v2/');
-    expect(parsed).toEqual({ ok: true, items: [{ uri: 'gs://models/m/v2/a.png', label: '3' }, { uri: 'gs://other/x.png', label: '7' }] });
+    expect(parsed).toEqual({
+      ok: true,
+      items: [
+        { uri: 'gs://models/m/v2/a.png', label: '3' },
+        { uri: 'gs://other/x.png', label: '7' },
+      ],
+    });
     expect(parseGoldenJsonl('{"uri": "a.png"}', 'gs://b/m/v/')).toEqual({ ok: false, reason: 'golden set line 1: label: Invalid input: expected string, received undefined' });
     expect(parseGoldenJsonl('nope', 'gs://b/m/v/')).toEqual({ ok: false, reason: 'golden set line 1 is not JSON' });
     expect(goldenFromTree(['7/b.png', '3/a.png', 'stray.png', '3/deep/x.png'], 'gs://b/m/v/_golden/')).toEqual([
@@ -118,7 +124,9 @@ describe('the golden set', () => {
     expect(bad).toMatchObject({ pass: false, canary: { answered: 10, correct: 0, accuracy: 0 } });
     expect(bad.reason).toBe('golden gate failed: canary 0/10 (0.0%), stable 10/10 (100.0%) of 10 golden images in 4 predict calls; below minGoldenAccuracy 0.8');
     expect(judgeGolden(policy, items, scoreGolden(items, nineRight), scoreGolden(items, right), 2).reason).toMatch(/more than maxGoldenAccuracyDrop 0.05 below stable/);
-    expect(judgeGolden(policy, items, scoreGolden(items, new Map([...right].slice(0, 4))), scoreGolden(items, right), 33).reason).toBe('golden gate: the canary answered only 4 of 10 images in 33 calls');
+    expect(judgeGolden(policy, items, scoreGolden(items, new Map([...right].slice(0, 4))), scoreGolden(items, right), 33).reason).toBe(
+      'golden gate: the canary answered only 4 of 10 images in 33 calls',
+    );
   });
 
   it('the default call budget misses a canary at its share with probability < 1e-4', () => {
@@ -135,7 +143,18 @@ describe('deploy.json rollout', () => {
     expect(spec.ok && spec.spec.rollout).toEqual({
       minGoldenAccuracy: 0.9,
       maxGoldenAccuracyDrop: 0.05,
-      analysis: { minResults: 300, minMinutes: 10, maxMinutes: 1440, onTimeout: 'rollback', minCalls: 100, maxErrorRateIncrease: 0.02, maxLatencyP95Ratio: 1.5, maxConfidenceDrop: 0.1, maxLabelShift: 0.2, alpha: 0.05 },
+      analysis: {
+        minResults: 300,
+        minMinutes: 10,
+        maxMinutes: 1440,
+        onTimeout: 'rollback',
+        minCalls: 100,
+        maxErrorRateIncrease: 0.02,
+        maxLatencyP95Ratio: 1.5,
+        maxConfidenceDrop: 0.1,
+        maxLabelShift: 0.2,
+        alpha: 0.05,
+      },
       onPass: 'promote',
       onFail: 'rollback',
     });

@@ -38,7 +38,12 @@ function world(opts: { analysis: Record<string, unknown>; results?: ResultSample
     store: {
       async change(_model: string, version: string, _holder: string, c: VersionChange, at: Date) {
         const prev = versions[version]!;
-        versions[version] = { ...prev, ...c.patch, state: c.to ?? prev.state, history: c.to ? [...prev.history, { from: prev.state, to: c.to, at: at.toISOString(), ...(c.reason ? { reason: c.reason } : {}) }] : prev.history } as VersionRecord;
+        versions[version] = {
+          ...prev,
+          ...c.patch,
+          state: c.to ?? prev.state,
+          history: c.to ? [...prev.history, { from: prev.state, to: c.to, at: at.toISOString(), ...(c.reason ? { reason: c.reason } : {}) }] : prev.history,
+        } as VersionRecord;
         return versions[version]!;
       },
       listVersions: async () => Object.values(versions),
@@ -104,7 +109,9 @@ describe('stepRollout: the analysis time limit (clock injected)', () => {
     expect(rolled.state).toBe('ROLLED_BACK');
     expect(rolled.rollout!.decision).toMatchObject({ outcome: 'rollback', stage: 'analysis', failed: 'maxMinutes', analysis: { canaryResults: 0, stableResults: 0, minutes: 60 } });
     const reason = rolled.history[rolled.history.length - 1]!.reason!;
-    expect(reason).toMatch(/^canary analysis timed out after 60\.0 min \(maxMinutes 60\), still waiting for: canary has 0 of 100 results; stable has 0 of 100 results: 0 canary \/ 0 stable results over 60\.0 min/);
+    expect(reason).toMatch(
+      /^canary analysis timed out after 60\.0 min \(maxMinutes 60\), still waiting for: canary has 0 of 100 results; stable has 0 of 100 results: 0 canary \/ 0 stable results over 60\.0 min/,
+    );
     expect(w.split).toEqual({ 'dm-v1': 100 });
     expect(w.undeployed).toEqual(['dm-v2']);
     expect(w.events.filter((e) => e.from === 'CANARY_ANALYSIS')).toEqual([expect.objectContaining({ state: 'ROLLED_BACK', rollout: expect.objectContaining({ failed: 'maxMinutes' }) })]);

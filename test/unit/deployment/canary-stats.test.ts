@@ -15,7 +15,12 @@ describe('canary statistics', () => {
   });
 
   it('percentile is nearest-rank; mean is the mean', () => {
-    expect(percentile(Array.from({ length: 20 }, (_, i) => 20 - i), 0.95)).toBe(19);
+    expect(
+      percentile(
+        Array.from({ length: 20 }, (_, i) => 20 - i),
+        0.95,
+      ),
+    ).toBe(19);
     expect(percentile([5, 1, 3], 0.5)).toBe(3);
     expect(percentile([7], 0.95)).toBe(7);
     expect(() => percentile([], 0.95)).toThrow(RangeError);

@@ -1,10 +1,4 @@
-import {
-  chooseServing,
-  daysUntilImageEnds,
-  PREBUILT_TF_IMAGES,
-  prebuiltImageAvailableUntil,
-  servingContainer,
-} from '#shared/deployment/core/container-image';
+import { chooseServing, daysUntilImageEnds, PREBUILT_TF_IMAGES, prebuiltImageAvailableUntil, servingContainer } from '#shared/deployment/core/container-image';
 
 const MIRROR = 'us-central1-docker.pkg.dev/p/dockerhub-mirror/tensorflow/serving:2.19.1';
 const at = (iso: string) => new Date(iso);

@@ -148,7 +148,14 @@ describe('handleArtifactEvent (model-drop)', () => {
   });
 
   it('ignores deletions, other buckets and its own TF Serving copy; rejects paths outside a version folder', async () => {
-    const ev = (over: Partial<ArtifactEvent>): ArtifactEvent => ({ id: 'e1', type: 'google.cloud.storage.object.v1.finalized', bucket: MODELS_BUCKET, name: 'digits/v1/saved_model.pb', generation: '1', ...over });
+    const ev = (over: Partial<ArtifactEvent>): ArtifactEvent => ({
+      id: 'e1',
+      type: 'google.cloud.storage.object.v1.finalized',
+      bucket: MODELS_BUCKET,
+      name: 'digits/v1/saved_model.pb',
+      generation: '1',
+      ...over,
+    });
     expect(await drop(ev({ type: 'google.cloud.storage.object.v1.deleted' }))).toMatchObject({ outcome: 'ignored', why: expect.stringContaining('never undeploys') });
     expect(await drop(ev({ bucket: 'images' }))).toMatchObject({ outcome: 'ignored', why: expect.stringContaining('not the models bucket') });
     expect(await drop(ev({ name: 'digits/v1/.tf-serving/1/saved_model.pb' }))).toMatchObject({ outcome: 'ignored' });

@@ -74,7 +74,9 @@ describe('reconcile', () => {
     // Assess
     expect(summary.changed).toEqual([{ model: 'digits', version: 'v1', from: 'REGISTERING', to: 'FAILED' }]);
     expect(f.store.version('digits', 'v1').error).toBe(`stuck in REGISTERING for 31 min (limit 30 min); operation ${op} never finished`);
-    expect(f.logs.filter((l) => l.event === LOG_EVENTS.deploymentStuck)).toEqual([expect.objectContaining({ model: 'digits', version: 'v1', state: 'REGISTERING', operation: op, stuckSeconds: 31 * 60 })]);
+    expect(f.logs.filter((l) => l.event === LOG_EVENTS.deploymentStuck)).toEqual([
+      expect.objectContaining({ model: 'digits', version: 'v1', state: 'REGISTERING', operation: op, stuckSeconds: 31 * 60 }),
+    ]);
     expect(await reconcile(f.ctx, OPTS)).toEqual({ checked: 0, busy: 0, changed: [], errors: [] });
   });
 

@@ -12,7 +12,12 @@ const validate = (now: string, deployJson?: string, tfServingImage: string | nul
 
 describe('validateVersion picks the serving image on the clock it is given', () => {
   it('prebuilt 2.15 the moment before 2027-01-14, TensorFlow Serving from then on', () => {
-    expect(validate('2027-01-13T23:59:59Z')).toMatchObject({ ok: true, serving: 'prebuilt', containerImageUri: 'us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest', imageAvailableUntil: '2027-01-14' });
+    expect(validate('2027-01-13T23:59:59Z')).toMatchObject({
+      ok: true,
+      serving: 'prebuilt',
+      containerImageUri: 'us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest',
+      imageAvailableUntil: '2027-01-14',
+    });
     const after = validate('2027-01-14T00:00:00Z');
     expect(after).toMatchObject({ ok: true, serving: 'tf-serving', containerImageUri: MIRROR });
     expect(after.ok && 'imageAvailableUntil' in after).toBe(false);

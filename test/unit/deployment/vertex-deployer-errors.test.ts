@@ -20,7 +20,9 @@ function failingDeployer(err: unknown) {
 describe('vertexDeployer: Vertex AI errors in the VertexDeployer port terms', () => {
   it('UploadModel ALREADY_EXISTS (the modelId is taken) is an AlreadyExistsError carrying the message and the cause', async () => {
     const thrown = clientError(GrpcCode.ALREADY_EXISTS);
-    const err = await failingDeployer(thrown).startUpload(upload).catch((e: unknown) => e);
+    const err = await failingDeployer(thrown)
+      .startUpload(upload)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AlreadyExistsError);
     expect((err as Error).message).toBe(thrown.message);
     expect((err as Error).cause).toBe(thrown);

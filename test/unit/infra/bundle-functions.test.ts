@@ -101,9 +101,19 @@ describe('the function bundles terraform ships', () => {
     }
     // the worker decodes images, and intake prepares them for batch jobs; nothing else needs sharp
     expect(bundles.find((b) => b.name === 'predict-worker')!.manifest.dependencies!.sharp).toBe(root.dependencies!.sharp);
-    expect(bundles.filter((b) => b.manifest.dependencies!.sharp).map((b) => b.name).sort()).toEqual(['image-intake', 'predict-worker']);
+    expect(
+      bundles
+        .filter((b) => b.manifest.dependencies!.sharp)
+        .map((b) => b.name)
+        .sort(),
+    ).toEqual(['image-intake', 'predict-worker']);
     // only the functions that call Vertex AI carry its client (about 100 MB installed)
-    expect(bundles.filter((b) => b.manifest.dependencies!['@google-cloud/aiplatform']).map((b) => b.name).sort()).toEqual(['batch-follower', 'model-drop', 'predict-worker', 'reconciler']);
+    expect(
+      bundles
+        .filter((b) => b.manifest.dependencies!['@google-cloud/aiplatform'])
+        .map((b) => b.name)
+        .sort(),
+    ).toEqual(['batch-follower', 'model-drop', 'predict-worker', 'reconciler']);
     expect(Object.keys(bundles.find((b) => b.name === 'results-ledger')!.manifest.dependencies!)).toEqual(['@google-cloud/firestore', '@google-cloud/functions-framework']);
   });
 
@@ -144,23 +154,14 @@ describe('the bundle rules', () => {
   it('reject a bundle that pulls in local/ or shared/model/ code, or a forbidden package', () => {
     const m = meta(['functions/probe/index.ts', 'local/cli/main.ts', 'shared/model/onnx-runner.ts', 'node_modules/commander/index.js'], ['onnxruntime-node']);
     const manifest = shippedManifest(root, lock, fn, externalImports(m));
-    expect(bundleViolations(m, manifest, root)).toEqual([
-      'bundles local/cli/main.ts',
-      'bundles shared/model/onnx-runner.ts',
-      'ships commander',
-      'ships onnxruntime-node',
-    ]);
+    expect(bundleViolations(m, manifest, root)).toEqual(['bundles local/cli/main.ts', 'bundles shared/model/onnx-runner.ts', 'ships commander', 'ships onnxruntime-node']);
   });
 
   it('reject a require of a package that is not a runtime dependency, and a dev or `node` entry', () => {
     const m = meta(['functions/probe/index.ts'], ['jest', 'node:fs', 'fs/promises']);
     expect(externalImports(m)).toEqual(['jest']);
     const manifest: PackageJson = { name: 'x', version: '1', dependencies: { node: '22.0.0' }, devDependencies: { jest: '1' } };
-    expect(bundleViolations(m, manifest, root)).toEqual([
-      'requires jest, which is not in package.json dependencies',
-      'package.json has devDependencies',
-      'package.json lists the `node` package',
-    ]);
+    expect(bundleViolations(m, manifest, root)).toEqual(['requires jest, which is not in package.json dependencies', 'package.json has devDependencies', 'package.json lists the `node` package']);
   });
 
   it('prune the lock to the listed packages and what they need, marking platform-only packages optional', () => {

@@ -45,7 +45,13 @@ function checkBigQueryWriter(cfg: TerraformConfig): string[] {
   for (const { name, block } of resources(cfg, 'google_project_iam_member')) {
     if (String(block.role).startsWith('roles/bigquery.')) problems.push(`google_project_iam_member.${name}: BigQuery roles are granted on the table, not the project`);
   }
-  for (const type of ['google_bigquery_dataset_iam_member', 'google_bigquery_dataset_iam_binding', 'google_bigquery_dataset_iam_policy', 'google_bigquery_table_iam_binding', 'google_bigquery_table_iam_policy']) {
+  for (const type of [
+    'google_bigquery_dataset_iam_member',
+    'google_bigquery_dataset_iam_binding',
+    'google_bigquery_dataset_iam_policy',
+    'google_bigquery_table_iam_binding',
+    'google_bigquery_table_iam_policy',
+  ]) {
     for (const { name } of resources(cfg, type)) problems.push(`${type}.${name}: the BigQuery subscription needs a member grant on its table only`);
   }
   for (const { name, block } of resources(cfg, 'google_bigquery_table_iam_member')) {

@@ -21,7 +21,9 @@ describe('consumers of results and model events get subscriber on their topic, n
   it('fails when consumers are granted on the project too', () => {
     const c = broken();
     c.resource.google_project_iam_member!.consumers = [{ for_each: '${local.consumer_grants}', project: '${var.project}', role: 'roles/pubsub.subscriber', member: '${each.value.member}' }];
-    expect(checkConsumerAccess(c)).toEqual([expect.stringMatching(/google_project_iam_member\.consumers\.for_each: consumers may only be granted by google_pubsub_topic_iam_member\.consumer_subscribes/)]);
+    expect(checkConsumerAccess(c)).toEqual([
+      expect.stringMatching(/google_project_iam_member\.consumers\.for_each: consumers may only be granted by google_pubsub_topic_iam_member\.consumer_subscribes/),
+    ]);
   });
 
   it('fails when result consumers are given the model-events topic', () => {

@@ -72,7 +72,9 @@ describe('every environment variable a function reads is set by terraform', () =
     const c = structuredClone(cfg);
     for (const l of c.locals) delete (l.env_values as Record<string, unknown> | undefined)?.MODEL_EVENTS_TOPIC;
     const problems = checkEnvCoverage(c, { reconciler: ['MODEL_EVENTS_TOPIC'] });
-    expect(problems).toEqual(expect.arrayContaining(['function reconciler: env MODEL_EVENTS_TOPIC has no value in local.env_values', 'function reconciler reads MODEL_EVENTS_TOPIC, which terraform does not set']));
+    expect(problems).toEqual(
+      expect.arrayContaining(['function reconciler: env MODEL_EVENTS_TOPIC has no value in local.env_values', 'function reconciler reads MODEL_EVENTS_TOPIC, which terraform does not set']),
+    );
   });
 });
 

@@ -30,7 +30,8 @@ export function declaredIndexes(cfg: TerraformConfig): DeclaredIndexes {
 }
 
 function onDefaultDatabase(block: Block, where: string): void {
-  if (block.for_each !== undefined || block.count !== undefined || block.dynamic !== undefined) throw new Error(`${where}: for_each, count and dynamic blocks are not read by this check; write indexes out`);
+  if (block.for_each !== undefined || block.count !== undefined || block.dynamic !== undefined)
+    throw new Error(`${where}: for_each, count and dynamic blocks are not read by this check; write indexes out`);
   const db = block.database;
   if (db !== undefined && db !== '(default)' && db !== '${google_firestore_database.default.name}') throw new Error(`${where}: database ${String(db)} is not the default database the functions use`);
 }

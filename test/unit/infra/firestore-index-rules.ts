@@ -203,8 +203,15 @@ function suggestion(need: IndexNeed, declared: DeclaredIndexes): string {
     const missing = [
       ...need.equalities.map((e) => ({ field: e.field, mode: (e.mode === 'CONTAINS' ? 'CONTAINS' : 'ASCENDING') as IndexMode })),
       ...need.orders.map((o) => ({ field: o.field, mode: o.direction as IndexMode })),
-    ].filter((f) => !singleFieldModes(declared, need.collection, f.field).some((m) => m.scope === need.scope && (m.mode === f.mode || (f.mode === 'ASCENDING' && m.mode === 'DESCENDING' && need.orders.length === 0))));
-    return missing.map((f) => `a google_firestore_field for ${need.collection}.${f.field} with a ${need.scope} ${f.mode} index (index_config replaces the automatic indexes: re-list the COLLECTION ones)`).join('; ');
+    ].filter(
+      (f) =>
+        !singleFieldModes(declared, need.collection, f.field).some(
+          (m) => m.scope === need.scope && (m.mode === f.mode || (f.mode === 'ASCENDING' && m.mode === 'DESCENDING' && need.orders.length === 0)),
+        ),
+    );
+    return missing
+      .map((f) => `a google_firestore_field for ${need.collection}.${f.field} with a ${need.scope} ${f.mode} index (index_config replaces the automatic indexes: re-list the COLLECTION ones)`)
+      .join('; ');
   }
   const fields = [
     ...need.equalities.map((e) => `${e.field} ${e.mode === 'CONTAINS' ? 'CONTAINS' : 'ASCENDING'}`),

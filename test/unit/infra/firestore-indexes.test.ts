@@ -48,7 +48,7 @@ describe('terraform declares the indexes the deployed queries need', () => {
     ['the reconciler: collectionGroup(versions) where operation.kind == undeploy', reconcilerUndeploying],
     ["predict-worker: a model's DEPLOYED versions (collection scope)", deployedVersionsOfOneModel],
     ["the CLI's results counts by status", resultsByStatus],
-    ["the canary analysis: collectionGroup(results) where deployedModelId == and createdAt >=", canaryAnalysisResults],
+    ['the canary analysis: collectionGroup(results) where deployedModelId == and createdAt >=', canaryAnalysisResults],
     ['a plain collection read (status, results)', query('results')],
     ...consoleGalleryQueries(),
   ])('%s is served', (_, q) => {
@@ -93,7 +93,19 @@ describe("Firestore's index rules", () => {
     const verdict = checkQuery(eqThenOrder, NONE);
     expect(verdict.problems[0]).toMatch(/google_firestore_index on results \(COLLECTION\) with fields status ASCENDING, createdAt DESCENDING/);
     expect(checkQuery(eqThenRange, NONE).ok).toBe(false);
-    const composite: DeclaredIndexes = { overrides: [], composites: [{ collection: 'results', scope: 'COLLECTION', fields: [{ field: 'status', mode: 'ASCENDING' }, { field: 'createdAt', mode: 'DESCENDING' }] }] };
+    const composite: DeclaredIndexes = {
+      overrides: [],
+      composites: [
+        {
+          collection: 'results',
+          scope: 'COLLECTION',
+          fields: [
+            { field: 'status', mode: 'ASCENDING' },
+            { field: 'createdAt', mode: 'DESCENDING' },
+          ],
+        },
+      ],
+    };
     expect(checkQuery(eqThenOrder, composite).ok).toBe(true);
     // the direction of an order field matters, the scope matters, and extra fields do not fit
     expect(checkQuery(query('results', { where: eq('status'), orderBy: [order('createdAt')] }), composite).ok).toBe(false);
@@ -135,7 +147,19 @@ describe("Firestore's index rules", () => {
   it('a descending document-id order with a filter needs a composite ending in __name__ DESCENDING', () => {
     const q = query('results', { where: eq('status'), orderBy: [order('__name__', 'DESCENDING')] });
     expect(checkQuery(q, NONE).ok).toBe(false);
-    const withName: DeclaredIndexes = { overrides: [], composites: [{ collection: 'results', scope: 'COLLECTION', fields: [{ field: 'status', mode: 'ASCENDING' }, { field: '__name__', mode: 'DESCENDING' }] }] };
+    const withName: DeclaredIndexes = {
+      overrides: [],
+      composites: [
+        {
+          collection: 'results',
+          scope: 'COLLECTION',
+          fields: [
+            { field: 'status', mode: 'ASCENDING' },
+            { field: '__name__', mode: 'DESCENDING' },
+          ],
+        },
+      ],
+    };
     expect(checkQuery(q, withName).ok).toBe(true);
     expect(checkQuery(query('results', { orderBy: [order('__name__', 'DESCENDING')] }), NONE).ok).toBe(true);
   });

@@ -12,16 +12,20 @@ import { REPO_ROOT } from './source-scan';
 const DRIVEN: Record<string, string> = {
   "shared/deployment/adapters/firestore-version-store.ts: db.collectionGroup('versions').where('state', 'in', [...RECONCILED]).get(),": 'every reconciler tick',
   "shared/deployment/adapters/firestore-version-store.ts: db.collectionGroup('versions').where('operation.kind', '==', 'undeploy').get(),": 'every reconciler tick',
-  "shared/labeling/adapters/firestore-model-endpoints.ts: const deployed = await doc.collection('versions').where('state', '==', 'DEPLOYED').select('spec').get();": 'predict-worker, and endpointOf after the deploy',
+  "shared/labeling/adapters/firestore-model-endpoints.ts: const deployed = await doc.collection('versions').where('state', '==', 'DEPLOYED').select('spec').get();":
+    'predict-worker, and endpointOf after the deploy',
   "local/cli/job-progress.ts: results.where('status', '==', 'OK').count().get(),": 'countResults / followJob',
   // Driven by test/integration/deployment/safe-rollout.test.ts (the canary analysis), not yet by the recorded
   // scenario; its composite index is checked in firestore-indexes.test.ts.
-  "shared/deployment/adapters/firestore-results-reader.ts: const snap = await db.collectionGroup('results').where('deployedModelId', '==', deployedModelId).where('createdAt', '>=', Timestamp.fromDate(since)).limit(limit).get();": 'canary analysis (safe-rollout.test.ts)',
+  "shared/deployment/adapters/firestore-results-reader.ts: const snap = await db.collectionGroup('results').where('deployedModelId', '==', deployedModelId).where('createdAt', '>=', Timestamp.fromDate(since)).limit(limit).get();":
+    'canary analysis (safe-rollout.test.ts)',
   "local/cli/job-progress.ts: results.where('status', '==', 'ERROR').count().get(),": 'countResults / followJob',
   // The batch route: driven by test/integration/labeling/batch-route.test.ts, not yet by the recorded scenario.
   // Both are single-field filters on one collection (automatic indexes).
-  "shared/labeling/adapters/firestore-batch-chunks.ts: const snap = await db.collection('batchChunks').where('state', 'in', ['PREPARED', 'SUBMITTED']).get();": 'batch follower tick (batch-route.test.ts)',
-  "shared/labeling/adapters/firestore-batch-chunks.ts: const deployed = await doc.collection('versions').where('state', '==', 'DEPLOYED').get();": 'batch follower submitting a chunk (batch-route.test.ts)',
+  "shared/labeling/adapters/firestore-batch-chunks.ts: const snap = await db.collection('batchChunks').where('state', 'in', ['PREPARED', 'SUBMITTED']).get();":
+    'batch follower tick (batch-route.test.ts)',
+  "shared/labeling/adapters/firestore-batch-chunks.ts: const deployed = await doc.collection('versions').where('state', '==', 'DEPLOYED').get();":
+    'batch follower submitting a chunk (batch-route.test.ts)',
 };
 
 const QUERY_CALL = /\.(where|orderBy|collectionGroup|count|aggregate|findNearest|limitToLast|startAt|startAfter|endAt|endBefore|offset)\(/;

@@ -110,8 +110,7 @@ describe("terraform's log-based metrics, alerts and dashboard", () => {
     const error = log('image-intake', 'ERROR', { job: 'j', status: 'ERROR' }, LOG_EVENTS.resultRecorded);
     const plainError = log('predict-worker', 'ERROR', { job: 'j', status: 'ERROR' });
     const stuckElsewhere = log('model-drop', 'WARNING', { model: 'digits', state: 'DEPLOYING' }, LOG_EVENTS.deploymentStuck);
-    const matched = (resource: string) =>
-      [stuck, ok, error, plainError, stuckElsewhere].map((e) => matchesLoggingQuery(metrics.find((m) => m.resource === resource)!.filter, e));
+    const matched = (resource: string) => [stuck, ok, error, plainError, stuckElsewhere].map((e) => matchesLoggingQuery(metrics.find((m) => m.resource === resource)!.filter, e));
     expect(matched('deployments_stuck')).toEqual([true, false, false, false, false]);
     expect(matched('results')).toEqual([false, true, true, false, false]);
     const results = metrics.find((m) => m.resource === 'results')!;

@@ -1,18 +1,5 @@
 import type { Topology } from '#shared/topology';
-import {
-  instantiate,
-  isObject,
-  literal,
-  locals,
-  nested,
-  nestedOrDynamic,
-  resolveLocal,
-  resource,
-  resources,
-  strings,
-  type Block,
-  type TerraformConfig,
-} from './terraform-config';
+import { instantiate, isObject, literal, locals, nested, nestedOrDynamic, resolveLocal, resource, resources, strings, type Block, type TerraformConfig } from './terraform-config';
 
 /**
  * Policy checks over terraform/ as parsed by @cdktf/hcl2json. Each takes the parsed config
@@ -42,7 +29,9 @@ export function checkDedicatedServiceAccounts(cfg: TerraformConfig): string[] {
     const email = nested(block, 'service_config')?.service_account_email;
     const m = typeof email === 'string' ? /^\$\{google_service_account\.([\w-]+)(\[each\.key\])?\.(email|member)\}$/.exec(email) : null;
     if (!m) {
-      problems.push(`${FUNCTION}.${name}: service_config.service_account_email must name a google_service_account of its own (got ${JSON.stringify(email)}; unset means the shared default compute account)`);
+      problems.push(
+        `${FUNCTION}.${name}: service_config.service_account_email must name a google_service_account of its own (got ${JSON.stringify(email)}; unset means the shared default compute account)`,
+      );
       continue;
     }
     const saName = m[1]!;
@@ -121,7 +110,8 @@ export function checkDeadLetterAndRetry(cfg: TerraformConfig): string[] {
           String(g.subscription).includes(`google_pubsub_subscription.${name}[each.key]`) &&
           g.for_each === block.for_each,
       );
-      if (!grant) problems.push(`${where}: the Pub/Sub service agent needs roles/pubsub.subscriber on every subscription that dead-letters (google_pubsub_subscription_iam_member over the same for_each)`);
+      if (!grant)
+        problems.push(`${where}: the Pub/Sub service agent needs roles/pubsub.subscriber on every subscription that dead-letters (google_pubsub_subscription_iam_member over the same for_each)`);
     }
   }
   if (pushSubs.some((n) => nested(resource(cfg, 'google_pubsub_subscription', n), 'dead_letter_policy'))) {
@@ -134,7 +124,9 @@ export function checkDeadLetterAndRetry(cfg: TerraformConfig): string[] {
     const trigger = nestedOrDynamic(block, 'event_trigger');
     if (!trigger) continue;
     if (trigger.pubsub_topic !== undefined || String(trigger.event_type).includes('pubsub')) {
-      problems.push(`${FUNCTION}.${name}: an Eventarc Pub/Sub trigger's subscription cannot be given a dead-letter topic from terraform; feed the function from a push subscription with a dead_letter_policy`);
+      problems.push(
+        `${FUNCTION}.${name}: an Eventarc Pub/Sub trigger's subscription cannot be given a dead-letter topic from terraform; feed the function from a push subscription with a dead_letter_policy`,
+      );
     }
     for (const [key, value] of Object.entries(instances(cfg, name, block))) {
       if (evaluateRetry(trigger.retry_policy, key, value) !== 'RETRY_POLICY_RETRY') {
@@ -188,8 +180,7 @@ export function normalizeTopology(t: Topology): NormalTopology {
 export function terraformTopology(cfg: TerraformConfig): NormalTopology {
   const t = locals(cfg).topology as Record<string, Record<string, Record<string, unknown>>> | undefined;
   if (!isObject(t)) throw new Error('terraform has no local.topology');
-  const trig = (x: Record<string, unknown>) =>
-    x.kind === 'pubsub' ? { kind: 'pubsub', topic: x.topic, maxDeliveryAttempts: x.max_delivery_attempts } : { kind: x.kind, bucket: x.bucket };
+  const trig = (x: Record<string, unknown>) => (x.kind === 'pubsub' ? { kind: 'pubsub', topic: x.topic, maxDeliveryAttempts: x.max_delivery_attempts } : { kind: x.kind, bucket: x.bucket });
   return {
     buckets: [...((t.buckets as unknown as string[]) ?? [])].sort(),
     topics: Object.entries(t.topics ?? {})
@@ -364,7 +355,8 @@ export function checkLeastPrivilege(cfg: TerraformConfig): string[] {
       continue;
     }
     for (const role of (a.project_roles as string[]) ?? []) {
-      if (!FUNCTION_PROJECT_ROLES.includes(role)) problems.push(`function ${fn}: project role ${role} is not one a function may hold (${FUNCTION_PROJECT_ROLES.join(', ')}); grant on the resource instead`);
+      if (!FUNCTION_PROJECT_ROLES.includes(role))
+        problems.push(`function ${fn}: project role ${role} is not one a function may hold (${FUNCTION_PROJECT_ROLES.join(', ')}); grant on the resource instead`);
     }
     const env = tfFunctions[fn]?.env ?? [];
     const named = (suffix: string, pattern: RegExp) => env.filter((n) => n.endsWith(suffix)).map((n) => pattern.exec(String(values[n]))?.[1] ?? `?${n}`);

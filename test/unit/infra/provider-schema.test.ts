@@ -83,12 +83,18 @@ describe('terraform/ against the google and google-beta provider schema (6.50.0,
 
     it('a misspelled argument inside a dynamic block content', async () => {
       const f = await findingsWith('functions.tf', (t) => t.replace('retry_policy          =', 'retry_polcy           ='));
-      expect(f).toContainEqual({ file: 'functions.tf', address: 'google_cloudfunctions2_function.function', message: 'event_trigger[dynamic].retry_polcy: unknown argument or block (did you mean "retry_policy"?)' });
+      expect(f).toContainEqual({
+        file: 'functions.tf',
+        address: 'google_cloudfunctions2_function.function',
+        message: 'event_trigger[dynamic].retry_polcy: unknown argument or block (did you mean "retry_policy"?)',
+      });
     });
 
     it('a misspelled nested block', async () => {
       const f = await findingsWith('functions.tf', (t) => t.replace('storage_source {', 'storage_sorce {'));
-      expect(f).toContainEqual(expect.objectContaining({ address: 'google_cloudfunctions2_function.function', message: expect.stringMatching(/^build_config\.source\.storage_sorce: unknown argument or block/) }));
+      expect(f).toContainEqual(
+        expect.objectContaining({ address: 'google_cloudfunctions2_function.function', message: expect.stringMatching(/^build_config\.source\.storage_sorce: unknown argument or block/) }),
+      );
     });
 
     it('a missing required argument', async () => {
@@ -103,13 +109,21 @@ describe('terraform/ against the google and google-beta provider schema (6.50.0,
 
     it('an unknown resource type, and depends_on naming a resource that is not declared', async () => {
       const f = await findingsWith('apis.tf', (t) => t.replace('resource "google_project_service" "api"', 'resource "google_project_servics" "api"'));
-      expect(f).toContainEqual({ file: 'apis.tf', address: 'google_project_servics.api', message: 'resource type google_project_servics does not exist in provider google 6.50.0 (did you mean "google_project_service"?)' });
+      expect(f).toContainEqual({
+        file: 'apis.tf',
+        address: 'google_project_servics.api',
+        message: 'resource type google_project_servics does not exist in provider google 6.50.0 (did you mean "google_project_service"?)',
+      });
       expect(f).toContainEqual(expect.objectContaining({ message: 'depends_on: google_project_service.api is not declared' }));
     });
 
     it('a google-beta-only type without provider = google-beta', async () => {
       const f = await findingsWith('apis.tf', (t) => t.replace(/(resource "google_project_service_identity" "pubsub" \{\n)\s*provider\s*=\s*google-beta\n/, '$1'));
-      expect(f).toContainEqual({ file: 'apis.tf', address: 'google_project_service_identity.pubsub', message: 'resource type google_project_service_identity exists only in google-beta: set provider = google-beta' });
+      expect(f).toContainEqual({
+        file: 'apis.tf',
+        address: 'google_project_service_identity.pubsub',
+        message: 'resource type google_project_service_identity exists only in google-beta: set provider = google-beta',
+      });
     });
 
     it('a literal of the wrong type, a block written as an argument, an unknown lifecycle key', async () => {

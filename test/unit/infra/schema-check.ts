@@ -37,7 +37,10 @@ export interface CheckResult {
 
 const RESOURCE_META = new Set(['count', 'for_each', 'depends_on', 'provider', 'lifecycle', 'provisioner', 'connection']);
 const DATA_META = new Set(['count', 'for_each', 'depends_on', 'provider', 'lifecycle']);
-const LIFECYCLE_KEYS = { resource: new Set(['create_before_destroy', 'prevent_destroy', 'ignore_changes', 'replace_triggered_by', 'precondition', 'postcondition']), data: new Set(['precondition', 'postcondition']) };
+const LIFECYCLE_KEYS = {
+  resource: new Set(['create_before_destroy', 'prevent_destroy', 'ignore_changes', 'replace_triggered_by', 'precondition', 'postcondition']),
+  data: new Set(['precondition', 'postcondition']),
+};
 const DYNAMIC_KEYS = new Set(['for_each', 'iterator', 'labels', 'content']);
 const PROVIDER_META = new Set(['alias', 'version']);
 
@@ -175,7 +178,11 @@ export function checkTerraform(files: Record<string, Record<string, unknown>>, s
             if (!body) {
               const beta = byName.get('google-beta');
               const onlyInBeta = provider === 'google' && beta && (kind === 'data' ? beta.dataSources : beta.resources).has(type);
-              report(onlyInBeta ? `${kind} type ${type} exists only in google-beta: set provider = google-beta` : `${kind} type ${type} does not exist in provider ${provider} ${schema.version}${suggestion(type, table.keys())}`);
+              report(
+                onlyInBeta
+                  ? `${kind} type ${type} exists only in google-beta: set provider = google-beta`
+                  : `${kind} type ${type} does not exist in provider ${provider} ${schema.version}${suggestion(type, table.keys())}`,
+              );
               continue;
             }
             result.checked.push({ address, schema: `${schema.name} ${schema.version}` });

@@ -112,7 +112,8 @@ function scanParsed(sf: ts.SourceFile): { envNames: Set<string>; imports: string
       const first = node.arguments[0];
       if (first && ts.isStringLiteral(first) && (callee.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(callee) && callee.text === 'require'))) imports.push(first.text);
       if (first && ts.isIdentifier(callee) && callee.text === 'parseEnv') envSchemas.push(first);
-      if (first && isProcessEnv(first) && ts.isPropertyAccessExpression(callee) && ['parse', 'safeParse', 'parseAsync', 'safeParseAsync'].includes(callee.name.text)) envSchemas.push(callee.expression);
+      if (first && isProcessEnv(first) && ts.isPropertyAccessExpression(callee) && ['parse', 'safeParse', 'parseAsync', 'safeParseAsync'].includes(callee.name.text))
+        envSchemas.push(callee.expression);
     }
     if (ts.isPropertyAccessExpression(node) && isProcessEnv(node.expression)) envNames.add(node.name.text);
     if (ts.isElementAccessExpression(node) && isProcessEnv(node.expression) && ts.isStringLiteralLike(node.argumentExpression)) envNames.add(node.argumentExpression.text);

@@ -20,7 +20,9 @@ export const TERRAFORM_DIR = join(__dirname, '..', '..', '..', 'terraform');
 
 export async function parseTerraformFiles(dir = TERRAFORM_DIR): Promise<Record<string, Record<string, unknown>>> {
   const out: Record<string, Record<string, unknown>> = {};
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.tf')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.tf'))
+    .sort()) {
     out[file] = await parse(file, readFileSync(join(dir, file), 'utf8'));
   }
   return out;

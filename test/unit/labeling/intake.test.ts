@@ -30,7 +30,20 @@ describe('handleFinalizedImageObject', () => {
     publisher = new FakeResultPublisher();
     const captured = capturedLogger();
     logs = captured.lines;
-    deps = { store, publisher, logger: captured.log, publishLeaseMs: 30_000, rollupIntervalMs: 0, clock, reader, requests, defaultModel: 'digits', manifestChunkSize: 2, manifestMaxBytes: 1_000, eventLeaseMs: EVENT_LEASE_MS };
+    deps = {
+      store,
+      publisher,
+      logger: captured.log,
+      publishLeaseMs: 30_000,
+      rollupIntervalMs: 0,
+      clock,
+      reader,
+      requests,
+      defaultModel: 'digits',
+      manifestChunkSize: 2,
+      manifestMaxBytes: 1_000,
+      eventLeaseMs: EVENT_LEASE_MS,
+    };
   });
 
   const drop = (name: string, bytes: Buffer | string): FinalizedObject => ({ ...reader.put(BUCKET, name, Buffer.from(bytes)) });
@@ -43,7 +56,9 @@ describe('handleFinalizedImageObject', () => {
     const outcome = await handleFinalizedImageObject(obj, deps);
     // Assess
     expect(outcome).toBe('handled');
-    expect(requests.sent).toEqual([{ body: { job: 'cats', model: 'digits', images: [{ bucket: BUCKET, name: 'cats/a/1.jpg', generation: obj.generation }] }, attributes: { job: 'cats', model: 'digits', images: '1' } }]);
+    expect(requests.sent).toEqual([
+      { body: { job: 'cats', model: 'digits', images: [{ bucket: BUCKET, name: 'cats/a/1.jpg', generation: obj.generation }] }, attributes: { job: 'cats', model: 'digits', images: '1' } },
+    ]);
     expect(await store.getJob('cats')).toEqual({ job: 'cats', model: 'digits', state: 'RUNNING' });
   });
 

@@ -140,6 +140,10 @@ describe('labelImages', () => {
     await labelImages({ job: 'j', model: 'digits', images: [old, live] }, deps, opts());
     // Assess
     expect(store.result('j', resultId('j', BUCKET, 'j/4.jpg', live.generation))).toMatchObject({ status: 'OK', label: '9', generation: live.generation });
-    expect(store.result('j', resultId('j', BUCKET, 'j/4.jpg', old.generation))).toMatchObject({ status: 'ERROR', reason: 'NOT_FOUND', error: `generation ${old.generation} of gs://images/j/4.jpg does not exist` });
+    expect(store.result('j', resultId('j', BUCKET, 'j/4.jpg', old.generation))).toMatchObject({
+      status: 'ERROR',
+      reason: 'NOT_FOUND',
+      error: `generation ${old.generation} of gs://images/j/4.jpg does not exist`,
+    });
   });
 });

@@ -39,7 +39,10 @@ describe('parseManifest', () => {
   it('reads one gs:// URI per line from .txt, with a pinned generation', () => {
     const m = parseManifest('gs://bkt/a.jpg\r\ngs://bkt/c d.jpg#123\nhello\n', 'txt');
     expect(m.model).toBeUndefined();
-    expect(m.entries.map((e) => e.ref)).toEqual([{ bucket: 'bkt', name: 'a.jpg' }, { bucket: 'bkt', name: 'c d.jpg', generation: '123' }]);
+    expect(m.entries.map((e) => e.ref)).toEqual([
+      { bucket: 'bkt', name: 'a.jpg' },
+      { bucket: 'bkt', name: 'c d.jpg', generation: '123' },
+    ]);
     expect(m.bad).toEqual([{ line: 3, text: 'hello', reason: 'manifest line is not a gs://bucket/object URI: hello' }]);
   });
 

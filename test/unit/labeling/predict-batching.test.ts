@@ -10,7 +10,11 @@ describe('packInstances', () => {
   it('fills requests up to the byte limit (base64 counted) and the instance cap, in order', () => {
     const limits = { maxRequestBytes: REQUEST_OVERHEAD_BYTES + 3 * instanceRequestBytes(300), maxInstances: 4 };
     const groups = packInstances([300, 300, 300, 300, 10, 10, 10, 10, 10], (n) => n, limits);
-    expect(groups).toEqual([[300, 300, 300], [300, 10, 10, 10], [10, 10]]);
+    expect(groups).toEqual([
+      [300, 300, 300],
+      [300, 10, 10, 10],
+      [10, 10],
+    ]);
     expect(instanceRequestBytes(300)).toBeGreaterThanOrEqual(400);
   });
 });
@@ -29,7 +33,13 @@ describe('PredictBatcher', () => {
     const seen: number[][] = [];
     const b = new PredictBatcher(fakePredictor(new Set(), seen), 'e', { windowMs: 20, pack: { maxRequestBytes: 1_000_000, maxInstances: 8 }, logger: silentLogger });
     const deadline = Date.now() + 5_000;
-    const [a, c] = await Promise.all([b.submit([{ bytes: img(1), deadline }]), b.submit([{ bytes: img(2), deadline }, { bytes: img(3), deadline }])]);
+    const [a, c] = await Promise.all([
+      b.submit([{ bytes: img(1), deadline }]),
+      b.submit([
+        { bytes: img(2), deadline },
+        { bytes: img(3), deadline },
+      ]),
+    ]);
     expect(seen).toEqual([[1, 2, 3]]);
     expect(a.map((o) => o.ok && o.label)).toEqual(['L1']);
     expect(c.map((o) => o.ok && o.label)).toEqual(['L2', 'L3']);
@@ -44,8 +54,16 @@ describe('PredictBatcher', () => {
 
   it('reports a busy endpoint past the budget as transient for every image of the call', async () => {
     const predictor: Predictor = { predict: async () => Promise.reject(new PredictRefusedError('Rate of traffic exceeds capacity')) };
-    const b = new PredictBatcher(predictor, 'e', { windowMs: 0, pack: { maxRequestBytes: 1_000_000, maxInstances: 8 }, backoff: { maxAttempts: Infinity, initialDelayMs: 5, maxDelayMs: 10 }, logger: silentLogger });
-    const out = await b.submit([{ bytes: img(1), deadline: Date.now() + 50 }, { bytes: img(2), deadline: Date.now() + 50 }]);
+    const b = new PredictBatcher(predictor, 'e', {
+      windowMs: 0,
+      pack: { maxRequestBytes: 1_000_000, maxInstances: 8 },
+      backoff: { maxAttempts: Infinity, initialDelayMs: 5, maxDelayMs: 10 },
+      logger: silentLogger,
+    });
+    const out = await b.submit([
+      { bytes: img(1), deadline: Date.now() + 50 },
+      { bytes: img(2), deadline: Date.now() + 50 },
+    ]);
     expect(out.every((o) => !o.ok && o.error instanceof TransientError)).toBe(true);
   });
 
@@ -108,7 +126,7 @@ describe('PredictBatcher', () => {
     expect(labels).toEqual(['L2', 'L3', 'L4', 'L5']);
   });
 
-  it("holds each endpoint to its own cap on instances per call (deploy.json maxInstancesPerCall), else the default", async () => {
+  it('holds each endpoint to its own cap on instances per call (deploy.json maxInstancesPerCall), else the default', async () => {
     const seen: number[][] = [];
     const registry = new BatcherRegistry(fakePredictor(new Set(), seen), { windowMs: 20, maxInFlight: 4, pack: { maxRequestBytes: 1_000_000, maxInstances: 8 }, logger: silentLogger });
     const deadline = Date.now() + 5_000;

@@ -66,7 +66,10 @@ describe('prepareImage (the core, on a fake codec)', () => {
     await expect(prepareImage(fakeCodec(new Error('unsupported image format')).codec, bytes)).rejects.toMatchObject({ rejection: 'NOT_AN_IMAGE', message: 'not an image: unsupported image format' });
     await expect(prepareImage(fakeCodec(jpeg({ format: 'heif' })).codec, bytes)).rejects.toMatchObject({ rejection: 'UNSUPPORTED_FORMAT' });
     await expect(prepareImage(fakeCodec(jpeg({ format: undefined })).codec, bytes)).rejects.toMatchObject({ rejection: 'UNSUPPORTED_FORMAT' });
-    await expect(prepareImage(fakeCodec(jpeg(), { verify: new Error('premature end') }).codec, bytes)).rejects.toMatchObject({ rejection: 'CORRUPT_IMAGE', message: 'the jpeg image cannot be decoded: premature end' });
+    await expect(prepareImage(fakeCodec(jpeg(), { verify: new Error('premature end') }).codec, bytes)).rejects.toMatchObject({
+      rejection: 'CORRUPT_IMAGE',
+      message: 'the jpeg image cannot be decoded: premature end',
+    });
     await expect(prepareImage(fakeCodec(jpeg({ format: 'png' }), { toJpeg: new Error('bad') }).codec, bytes)).rejects.toMatchObject({ rejection: 'CORRUPT_IMAGE' });
   });
 

@@ -88,7 +88,11 @@ describe('recordAndPublish', () => {
     let polls = 0;
     clock.onSleep = async () => {
       // ... and finishes publishing after three polls of this delivery
-      if (++polls === 3) await store.markPublished('j', rs.map((r) => r.id));
+      if (++polls === 3)
+        await store.markPublished(
+          'j',
+          rs.map((r) => r.id),
+        );
     };
     // Act
     await recordAndPublish(deps, 'j', rs);
@@ -116,7 +120,12 @@ describe('recordAndPublish', () => {
     publisher.faults.failNext('publishResult', unavailable('pubsub'));
     // Act / Assess
     await expect(recordAndPublish(deps, 'j', rs)).rejects.toMatchObject({ name: 'TransientError', message: expect.stringContaining('publishing 1 result(s)') });
-    expect(store.resultsOf('j').map((r) => r.published).sort()).toEqual([false, true]);
+    expect(
+      store
+        .resultsOf('j')
+        .map((r) => r.published)
+        .sort(),
+    ).toEqual([false, true]);
     // Act: redelivered at once: no wait for a lease
     await recordAndPublish(deps, 'j', rs);
     // Assess

@@ -47,12 +47,7 @@ test('no message holds more than maxImages, other jobs and models get messages o
   const rec = recordingPublisher();
   const c = new RequestCoalescer(rec.publisher, { maxImages: 4, windowMs: 20 });
   const full = { job: 'a', model: 'digits', images: [0, 1, 2, 3].map((i) => image('a', 100 + i).images[0]!) };
-  await Promise.all([
-    ...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => c.publish(image('a', i))),
-    c.publish(image('b', 0)),
-    c.publish({ ...image('a', 50), model: 'other' }),
-    c.publish(full),
-  ]);
+  await Promise.all([...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => c.publish(image('a', i))), c.publish(image('b', 0)), c.publish({ ...image('a', 50), model: 'other' }), c.publish(full)]);
   const sizes = rec.published.map((p) => `${p.body.job}/${p.body.model}:${p.body.images.length}`).sort();
   expect(sizes).toEqual(['a/digits:2', 'a/digits:4', 'a/digits:4', 'a/digits:4', 'a/other:1', 'b/digits:1'].sort());
   const names = rec.published.flatMap((p) => p.body.images.map((x) => x.name));

@@ -22,15 +22,12 @@ describe('load test engine', () => {
   it('stops by itself after the request budget, with every user sending', async () => {
     const seen = new Set<number>();
     let calls = 0;
-    const run = await runLoadTest(
-      { users: 4, spawnRate: 1000, maxRequests: 40, thinkTimeMs: 0, instancesPerRequest: 1 },
-      async (user) => {
-        seen.add(user);
-        calls += 1;
-        await new Promise((r) => setTimeout(r, 2));
-        if (calls % 10 === 0) throw Object.assign(new Error('busy'), { code: 8 });
-      },
-    );
+    const run = await runLoadTest({ users: 4, spawnRate: 1000, maxRequests: 40, thinkTimeMs: 0, instancesPerRequest: 1 }, async (user) => {
+      seen.add(user);
+      calls += 1;
+      await new Promise((r) => setTimeout(r, 2));
+      if (calls % 10 === 0) throw Object.assign(new Error('busy'), { code: 8 });
+    });
     // Users already in flight when the budget is reached finish their request.
     expect(run.summary.requests).toBeGreaterThanOrEqual(40);
     expect(run.summary.requests).toBeLessThanOrEqual(43);

@@ -36,9 +36,10 @@ function capture(): { publisher: MessagePublisher; published: Published[] } {
   };
 }
 
-const validators = Object.fromEntries(
-  (Object.keys(MESSAGE_CONTRACTS) as ContractTopic[]).map((t) => [t, ProtoJsonValidator.fromFile(schemaFile(t), MESSAGE_CONTRACTS[t].protoMessage)]),
-) as Record<ContractTopic, ProtoJsonValidator>;
+const validators = Object.fromEntries((Object.keys(MESSAGE_CONTRACTS) as ContractTopic[]).map((t) => [t, ProtoJsonValidator.fromFile(schemaFile(t), MESSAGE_CONTRACTS[t].protoMessage)])) as Record<
+  ContractTopic,
+  ProtoJsonValidator
+>;
 
 /** Every problem the published schema, or the contract's body and attribute schemas, find. */
 function problems(topic: ContractTopic, m: Published): string[] {
@@ -58,10 +59,23 @@ const base = (job: string, name: string, generation: string | null) => ({ id: re
 async function publishedResults(extra: Record<string, unknown> = {}): Promise<Published[]> {
   const { publisher, published } = capture();
   const results = resultPublisher(publisher, 'prediction-results');
-  const ok = okResult(base('j1', 'j1/a.png', '17'), { label: '7', confidence: 0.93, modelName: 'mnist-vit', model: 'projects/p/locations/us-central1/models/m', modelVersionId: '2', deployedModelId: '123', latencyMs: 41 });
+  const ok = okResult(base('j1', 'j1/a.png', '17'), {
+    label: '7',
+    confidence: 0.93,
+    modelName: 'mnist-vit',
+    model: 'projects/p/locations/us-central1/models/m',
+    modelVersionId: '2',
+    deployedModelId: '123',
+    latencyMs: 41,
+  });
   const unreadable = errorResult(base('j1', 'j1/gone.png', null), 'the object was deleted before it could be read', 'NOT_FOUND');
   const rejected = errorResult(base('j1', 'j1/big.png', '3'), 'the image has 100000000 pixels; the limit is 40000000', 'TOO_MANY_PIXELS', 'mnist-vit');
-  const badLine = errorResult({ id: manifestLineResultId('j1', 'gs://bucket/j1/_manifest.txt', 4), job: 'j1', imageUri: 'gs://bucket/j1/_manifest.txt#line=4', generation: null }, 'line 4 is not a gs:// URI', 'BAD_MANIFEST_LINE', 'mnist-vit');
+  const badLine = errorResult(
+    { id: manifestLineResultId('j1', 'gs://bucket/j1/_manifest.txt', 4), job: 'j1', imageUri: 'gs://bucket/j1/_manifest.txt#line=4', generation: null },
+    'line 4 is not a gs:// URI',
+    'BAD_MANIFEST_LINE',
+    'mnist-vit',
+  );
   for (const r of [ok, unreadable, rejected, badLine]) await results.publishResult({ ...r, ...extra } as LabelResult);
   await results.publishJobCompleted({ job: 'j1', model: 'mnist-vit', state: 'COMPLETED', total: 4 }, { ok: 1, error: 3 });
   await results.publishJobCompleted({ job: 'folder-job', model: 'mnist-vit', state: 'RUNNING' }, { ok: 2, error: 0 });
@@ -73,7 +87,19 @@ async function publishedModelEvents(): Promise<Published[]> {
   const { publisher, published } = capture();
   const now = new Date().toISOString();
   const rec = (state: VersionRecord['state'], more: Partial<VersionRecord> = {}): VersionRecord =>
-    ({ model: 'mnist', version: 'v2', state, history: [{ from: null, to: state, at: now }], artifactUri: 'gs://m/mnist/v2/', claimedBy: 'm/mnist/v2/saved_model.pb#1', versionAlias: 'v2', traffic: 'replace', createdAt: now, updatedAt: now, ...more }) as VersionRecord;
+    ({
+      model: 'mnist',
+      version: 'v2',
+      state,
+      history: [{ from: null, to: state, at: now }],
+      artifactUri: 'gs://m/mnist/v2/',
+      claimedBy: 'm/mnist/v2/saved_model.pb#1',
+      versionAlias: 'v2',
+      traffic: 'replace',
+      createdAt: now,
+      updatedAt: now,
+      ...more,
+    }) as VersionRecord;
   let next = rec('PENDING');
   const ctx = {
     store: { change: async () => next },

@@ -25,9 +25,7 @@ function referenceResize(img: RawImage, outW: number, outH: number): number[][][
         const sx = sourceCoord(ox, img.width, outW);
         const x0 = Math.floor(sx);
         const wx = sx - x0;
-        row.push(
-          (1 - wy) * (1 - wx) * src(x0, y0, c) + (1 - wy) * wx * src(x0 + 1, y0, c) + wy * (1 - wx) * src(x0, y0 + 1, c) + wy * wx * src(x0 + 1, y0 + 1, c),
-        );
+        row.push((1 - wy) * (1 - wx) * src(x0, y0, c) + (1 - wy) * wx * src(x0 + 1, y0, c) + wy * (1 - wx) * src(x0, y0 + 1, c) + wy * wx * src(x0 + 1, y0 + 1, c));
       }
       plane.push(row);
     }
@@ -80,8 +78,7 @@ describe('TensorFlow bilinear resize (half-pixel centers, no antialias)', () => 
     const out = resize(img, outW, outH);
     const ref = referenceResize(img, outW, outH);
     let maxDiff = 0;
-    for (let c = 0; c < 3; c++)
-      for (let y = 0; y < outH; y++) for (let x = 0; x < outW; x++) maxDiff = Math.max(maxDiff, Math.abs(out[(c * outH + y) * outW + x] - ref[c][y][x]));
+    for (let c = 0; c < 3; c++) for (let y = 0; y < outH; y++) for (let x = 0; x < outW; x++) maxDiff = Math.max(maxDiff, Math.abs(out[(c * outH + y) * outW + x] - ref[c][y][x]));
     // float32 output against float64 weights
     expect(maxDiff).toBeLessThan(1e-3);
   });

@@ -39,7 +39,9 @@ function blocksPng(colours: number[][], channels: 3 | 4 = 3): Promise<Buffer> {
       const colour = colours[(y >> 1) * 2 + (x >> 1)];
       for (let c = 0; c < channels; c++) data[(y * 4 + x) * channels + c] = c < 3 ? colour[c] : 0;
     }
-  return sharp(data, { raw: { width: 4, height: 4, channels } }).png().toBuffer();
+  return sharp(data, { raw: { width: 4, height: 4, channels } })
+    .png()
+    .toBuffer();
 }
 
 const norm = (v: number) => (v / 255 - 0.5) / 0.5;
@@ -83,9 +85,21 @@ describe('OnnxImageClassifier (the serving contract)', () => {
   });
 
   test('alpha is dropped and a gray JPEG fills all three channels', async () => {
-    const rgba = await classifier.preprocess([await blocksPng([[9, 9, 9], [9, 9, 9], [9, 9, 9], [9, 9, 9]], 4)]);
+    const rgba = await classifier.preprocess([
+      await blocksPng(
+        [
+          [9, 9, 9],
+          [9, 9, 9],
+          [9, 9, 9],
+          [9, 9, 9],
+        ],
+        4,
+      ),
+    ]);
     expect(rgba.length).toBe(12);
-    const gray = await sharp(Buffer.alloc(16 * 16, 200), { raw: { width: 16, height: 16, channels: 1 } }).jpeg({ quality: 95 }).toBuffer();
+    const gray = await sharp(Buffer.alloc(16 * 16, 200), { raw: { width: 16, height: 16, channels: 1 } })
+      .jpeg({ quality: 95 })
+      .toBuffer();
     const out = await classifier.preprocess([gray]);
     // a flat JPEG decodes to within a grey level of its value
     for (const v of out) expect(Math.abs(v - norm(200))).toBeLessThan(2.5 / 127.5);
@@ -93,9 +107,24 @@ describe('OnnxImageClassifier (the serving contract)', () => {
 
   test('a batch of images runs as one call and each gets softmax top-1 of its own logits', async () => {
     const images = [
-      await blocksPng([[255, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]]), // R at (0,0): red
-      await blocksPng([[0, 0, 0], [0, 255, 0], [0, 0, 0], [0, 0, 0]]), // G at (0,1): green
-      await blocksPng([[0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 200]]), // B at (1,1): blue
+      await blocksPng([
+        [255, 0, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+      ]), // R at (0,0): red
+      await blocksPng([
+        [0, 0, 0],
+        [0, 255, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+      ]), // G at (0,1): green
+      await blocksPng([
+        [0, 0, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+        [0, 0, 200],
+      ]), // B at (1,1): blue
     ];
     const results = await classifier.classify(images);
     expect(results.map((r) => r.label)).toEqual(['red', 'green', 'blue']);
@@ -108,7 +137,12 @@ describe('OnnxImageClassifier (the serving contract)', () => {
   });
 
   test('a bad image throws ImageDecodeError naming its position and the problem', async () => {
-    const good = await blocksPng([[1, 1, 1], [1, 1, 1], [1, 1, 1], [1, 1, 1]]);
+    const good = await blocksPng([
+      [1, 1, 1],
+      [1, 1, 1],
+      [1, 1, 1],
+      [1, 1, 1],
+    ]);
     const cases: Array<[Uint8Array, RegExp]> = [
       [new Uint8Array(0), /empty/],
       [Buffer.from('hello, not an image'), /not a JPEG or PNG/],

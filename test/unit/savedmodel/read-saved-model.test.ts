@@ -12,35 +12,72 @@ import { writeSavedModel } from '#local/savedmodel/write-saved-model';
  * and a saver_def, as real files do, which the reader must skip.
  */
 function handEncodedSavedModel(): Uint8Array {
-  const dim = (size: number) => protobuf.Writer.create().uint32((1 << 3) | 0).int64(size).finish();
+  const dim = (size: number) =>
+    protobuf.Writer.create()
+      .uint32((1 << 3) | 0)
+      .int64(size)
+      .finish();
   const shape = (sizes: number[]) => {
     const w = protobuf.Writer.create();
     for (const s of sizes) w.uint32((2 << 3) | 2).bytes(dim(s));
     return w.finish();
   };
   const tensorInfo = (name: string, dtype: number, sizes: number[]) =>
-    protobuf.Writer.create().uint32((1 << 3) | 2).string(name).uint32((2 << 3) | 0).int32(dtype).uint32((3 << 3) | 2).bytes(shape(sizes)).finish();
-  const mapEntry = (key: string, value: Uint8Array) => protobuf.Writer.create().uint32((1 << 3) | 2).string(key).uint32((2 << 3) | 2).bytes(value).finish();
+    protobuf.Writer.create()
+      .uint32((1 << 3) | 2)
+      .string(name)
+      .uint32((2 << 3) | 0)
+      .int32(dtype)
+      .uint32((3 << 3) | 2)
+      .bytes(shape(sizes))
+      .finish();
+  const mapEntry = (key: string, value: Uint8Array) =>
+    protobuf.Writer.create()
+      .uint32((1 << 3) | 2)
+      .string(key)
+      .uint32((2 << 3) | 2)
+      .bytes(value)
+      .finish();
   const signature = protobuf.Writer.create()
-    .uint32((1 << 3) | 2).bytes(mapEntry('string_input', tensorInfo('serving_default_string_input:0', 7, [-1])))
-    .uint32((2 << 3) | 2).bytes(mapEntry('confidence', tensorInfo('StatefulPartitionedCall:0', 1, [-1])))
-    .uint32((2 << 3) | 2).bytes(mapEntry('label', tensorInfo('StatefulPartitionedCall:1', 7, [-1])))
-    .uint32((3 << 3) | 2).string('tensorflow/serving/predict')
+    .uint32((1 << 3) | 2)
+    .bytes(mapEntry('string_input', tensorInfo('serving_default_string_input:0', 7, [-1])))
+    .uint32((2 << 3) | 2)
+    .bytes(mapEntry('confidence', tensorInfo('StatefulPartitionedCall:0', 1, [-1])))
+    .uint32((2 << 3) | 2)
+    .bytes(mapEntry('label', tensorInfo('StatefulPartitionedCall:1', 7, [-1])))
+    .uint32((3 << 3) | 2)
+    .string('tensorflow/serving/predict')
     .finish();
   const metaInfo = protobuf.Writer.create()
-    .uint32((1 << 3) | 2).string('')
-    .uint32((4 << 3) | 2).string('serve')
-    .uint32((5 << 3) | 2).string('2.15.0')
-    .uint32((6 << 3) | 2).string('v2.15.0-rc1-8-g6887368d6d4')
+    .uint32((1 << 3) | 2)
+    .string('')
+    .uint32((4 << 3) | 2)
+    .string('serve')
+    .uint32((5 << 3) | 2)
+    .string('2.15.0')
+    .uint32((6 << 3) | 2)
+    .string('v2.15.0-rc1-8-g6887368d6d4')
     .finish();
-  const fakeGraphDef = protobuf.Writer.create().uint32((1 << 3) | 2).bytes(new Uint8Array(5000).fill(7)).finish();
+  const fakeGraphDef = protobuf.Writer.create()
+    .uint32((1 << 3) | 2)
+    .bytes(new Uint8Array(5000).fill(7))
+    .finish();
   const metaGraph = protobuf.Writer.create()
-    .uint32((1 << 3) | 2).bytes(metaInfo)
-    .uint32((2 << 3) | 2).bytes(fakeGraphDef)
-    .uint32((5 << 3) | 2).bytes(mapEntry('serving_default', signature))
-    .uint32((5 << 3) | 2).bytes(mapEntry('__saved_model_init_op', protobuf.Writer.create().finish()))
+    .uint32((1 << 3) | 2)
+    .bytes(metaInfo)
+    .uint32((2 << 3) | 2)
+    .bytes(fakeGraphDef)
+    .uint32((5 << 3) | 2)
+    .bytes(mapEntry('serving_default', signature))
+    .uint32((5 << 3) | 2)
+    .bytes(mapEntry('__saved_model_init_op', protobuf.Writer.create().finish()))
     .finish();
-  return protobuf.Writer.create().uint32((1 << 3) | 0).int64(1).uint32((2 << 3) | 2).bytes(metaGraph).finish();
+  return protobuf.Writer.create()
+    .uint32((1 << 3) | 0)
+    .int64(1)
+    .uint32((2 << 3) | 2)
+    .bytes(metaGraph)
+    .finish();
 }
 
 describe('readSavedModel', () => {
@@ -75,7 +112,10 @@ describe('readSavedModel', () => {
     const valid = handEncodedSavedModel();
     let seed = 12345;
     const random = Uint8Array.from({ length: 4096 }, () => ((seed = (seed * 1103515245 + 12345) % 2147483648) >> 16) & 255);
-    const jpeg = Buffer.from('ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d0c0b0b0c1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffd9', 'hex');
+    const jpeg = Buffer.from(
+      'ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d0c0b0b0c1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffd9',
+      'hex',
+    );
     const onnx = (() => {
       const g = new OnnxGraph();
       g.node('Identity', [g.input('x', [1])], {}, ['y']);

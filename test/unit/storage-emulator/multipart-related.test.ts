@@ -91,9 +91,9 @@ describe('readMultipartRelated', () => {
     await expect(parse('multipart/related; boundary=q', Buffer.from('--q\r\n\r\nnot json\r\n--q\r\n\r\nx\r\n--q--'))).rejects.toThrow('metadata is not JSON');
     await expect(parse('multipart/related; boundary=q', Buffer.from('--q\r\n\r\n[1]\r\n--q\r\n\r\nx\r\n--q--'))).rejects.toThrow('not a JSON object');
     await expect(parse('application/json', Buffer.from('{}'))).rejects.toMatchObject({ status: 400 });
-    await expect(
-      parse('multipart/related; boundary=q', Buffer.from('--q\r\n\r\n{}\r\n--q\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nx=41\r\n--q--')),
-    ).rejects.toThrow(/quoted-printable is not supported/);
+    await expect(parse('multipart/related; boundary=q', Buffer.from('--q\r\n\r\n{}\r\n--q\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nx=41\r\n--q--'))).rejects.toThrow(
+      /quoted-printable is not supported/,
+    );
   });
 
   it('reads a gzip-encoded body (gcloud --gzip-in-flight) once requestBody undoes the encoding', async () => {

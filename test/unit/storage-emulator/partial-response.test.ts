@@ -24,9 +24,20 @@ describe('partial responses (fields=)', () => {
   });
 
   it('takes a(b,c) sub-selections, the * wildcard, and merges repeated paths', () => {
-    expect(applyFields(listing, parseFields('items(name,generation)'))).toEqual({ items: [{ name: 'x', generation: '7' }, { name: 'y', generation: '8' }] });
+    expect(applyFields(listing, parseFields('items(name,generation)'))).toEqual({
+      items: [
+        { name: 'x', generation: '7' },
+        { name: 'y', generation: '8' },
+      ],
+    });
     expect(applyFields(listing.items[0], parseFields('*'))).toEqual(listing.items[0]);
-    expect(applyFields(listing, parseFields('items/name, items(size), kind'))).toEqual({ kind: 'storage#objects', items: [{ name: 'x', size: '1' }, { name: 'y', size: '2' }] });
+    expect(applyFields(listing, parseFields('items/name, items(size), kind'))).toEqual({
+      kind: 'storage#objects',
+      items: [
+        { name: 'x', size: '1' },
+        { name: 'y', size: '2' },
+      ],
+    });
     expect(applyFields(listing.items[0], parseFields('metadata,metadata/owner'))).toEqual({ metadata: listing.items[0]!.metadata });
   });
 

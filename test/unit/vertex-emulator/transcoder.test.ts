@@ -56,7 +56,10 @@ describe('REST routes from the google.api.http rules', () => {
 
 describe('HTTP/JSON -> request message', () => {
   it('body "*": every field not in the path comes from the body; path variables win', () => {
-    const { rpc, message } = decode('POST', `/v1/${LOC}/models:upload`, { parent: 'ignored', model: { displayName: 'm', artifactUri: 'gs://b/m', containerSpec: { imageUri: 'img', sharedMemorySizeMb: '256' } } });
+    const { rpc, message } = decode('POST', `/v1/${LOC}/models:upload`, {
+      parent: 'ignored',
+      model: { displayName: 'm', artifactUri: 'gs://b/m', containerSpec: { imageUri: 'img', sharedMemorySizeMb: '256' } },
+    });
     expect(rpc).toBe(`/${V1}.ModelService/UploadModel`);
     expect(message).toEqual({ parent: LOC, model: { displayName: 'm', artifactUri: 'gs://b/m', containerSpec: { imageUri: 'img', sharedMemorySizeMb: '256' } } });
   });
@@ -82,7 +85,12 @@ describe('HTTP/JSON -> request message', () => {
   it('repeats a query parameter for a repeated field', () => {
     const merge = routes.find((r) => r.rpcPath.endsWith('/MergeVersionAliases'))!;
     const asQuery: HttpRoute = { ...merge, body: undefined };
-    const json = requestJson(asQuery, { vars: new Map([['name', `${LOC}/models/1@2`]]), query: new URLSearchParams('versionAliases=a&versionAliases=-b'), body: Buffer.alloc(0), contentType: undefined });
+    const json = requestJson(asQuery, {
+      vars: new Map([['name', `${LOC}/models/1@2`]]),
+      query: new URLSearchParams('versionAliases=a&versionAliases=-b'),
+      body: Buffer.alloc(0),
+      contentType: undefined,
+    });
     expect(json).toEqual({ name: `${LOC}/models/1@2`, versionAliases: ['a', '-b'] });
   });
 
@@ -99,7 +107,10 @@ describe('HTTP/JSON -> request message', () => {
   });
 
   it('accepts proto (snake_case) names in the body, enums by name', () => {
-    const { message } = decode('POST', `/v1/${LOC}/endpoints/7:deployModel`, { deployed_model: { model: `${LOC}/models/1`, dedicated_resources: { min_replica_count: 1 } }, traffic_split: { '0': 100 } });
+    const { message } = decode('POST', `/v1/${LOC}/endpoints/7:deployModel`, {
+      deployed_model: { model: `${LOC}/models/1`, dedicated_resources: { min_replica_count: 1 } },
+      traffic_split: { '0': 100 },
+    });
     expect(message).toEqual({ endpoint: `${LOC}/endpoints/7`, deployedModel: { model: `${LOC}/models/1`, dedicatedResources: { minReplicaCount: 1 } }, trafficSplit: { '0': 100 } });
     const list = decode('GET', `/v1/${LOC}/models/1/evaluations?pageSize=1`);
     expect(list.rpc).toBe(`/${V1}.ModelService/ListModelEvaluations`);
@@ -130,7 +141,7 @@ describe('HTTP/JSON -> request message', () => {
   it.each([
     ['an unknown body field', 'POST', `/v1/${LOC}/models:upload`, { model: { displayName: 'm', colour: 'red' } }, 'Unknown name "colour" at \'model\': Cannot find field.'],
     ['an unknown query parameter', 'GET', `/v1/${LOC}/models?pageSze=5`, undefined, 'Unknown name "pageSze": Cannot bind query parameter.'],
-    ['a non-number for an int32', 'GET', `/v1/${LOC}/models?pageSize=five`, undefined, "Invalid value at 'pageSize' (TYPE_INT32), \"five\""],
+    ['a non-number for an int32', 'GET', `/v1/${LOC}/models?pageSize=five`, undefined, 'Invalid value at \'pageSize\' (TYPE_INT32), "five"'],
     ['a body that is not JSON', 'POST', `/v1/${LOC}/models:upload`, '{"model": ', 'Invalid JSON payload received.'],
     ['a string where a message goes', 'POST', `/v1/${LOC}/models:upload`, { model: 'm' }, 'Invalid JSON payload received.'],
   ])('refuses %s with INVALID_ARGUMENT', (_what, httpMethod, url, body, message) => {

@@ -84,7 +84,11 @@ export class FakeLabelStore implements LabelStore {
   }
 
   async recordResults(job: string, input: readonly LabelResult[], leaseMs: number) {
-    this.faults.check('recordResults', job, input.map((r) => r.id));
+    this.faults.check(
+      'recordResults',
+      job,
+      input.map((r) => r.id),
+    );
     const t = this.now();
     const docs = this.results.get(job) ?? new Map<string, StoredResult>();
     this.results.set(job, docs);
