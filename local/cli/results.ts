@@ -86,11 +86,18 @@ export function followResults(firestore: Firestore, job: string, emit: (r: Resul
   let completedTotal: number | undefined;
   return new Promise<void>((resolve, reject) => {
     const unsubs: Array<() => void> = [];
+    const stop = () => finish();
     const finish = (err?: unknown) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
       unsubs.forEach((u) => u());
       if (err) reject(err);
       else resolve();
     };
+    // before the listeners: opening them loads the gRPC client synchronously, and a signal in
+    // that window would otherwise kill the process with Node's default action
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
     const check = () => {
       if ((count !== undefined && seen.size >= count) || (completedTotal !== undefined && seen.size >= completedTotal)) finish();
     };
@@ -111,8 +118,5 @@ export function followResults(firestore: Firestore, job: string, emit: (r: Resul
         check();
       }, finish),
     );
-    const stop = () => finish();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
   });
 }

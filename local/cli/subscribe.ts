@@ -68,10 +68,14 @@ async function subscribe(target: Target, flags: SubscribeFlags, match: Attribute
   try {
     if (flags.since) await subscription.seek(flags.since);
     if (target.kind === 'local' && filter) say('the Pub/Sub emulator ignores subscription filters: the filter is applied here, client-side');
-    // last: tests (and scripts) take this line as "listening"
-    say(`subscribed to ${topicName} as ${subscription.name.split('/').pop()}${created ? '' : ' (existing)'}${filter ? `, filter: ${filter}` : ''}`);
     const jsonl = flags.json || flags.format === 'jsonl';
-    await stream(subscription, match, (body) => process.stdout.write(jsonl ? `${JSON.stringify(body)}\n` : textLine(body)));
+    await stream(
+      subscription,
+      match,
+      (body) => process.stdout.write(jsonl ? `${JSON.stringify(body)}\n` : textLine(body)),
+      // last, once SIGINT and SIGTERM are handled: tests (and scripts) take this line as "listening"
+      () => say(`subscribed to ${topicName} as ${subscription.name.split('/').pop()}${created ? '' : ' (existing)'}${filter ? `, filter: ${filter}` : ''}`),
+    );
   } finally {
     await subscription.close().catch(() => undefined);
     if (created && !flags.keep) {
@@ -112,8 +116,13 @@ async function openSubscription(pubsub: PubSub, topicName: string, name: string 
   return { subscription, created: true };
 }
 
-/** Hands each matching message on once, acknowledging every delivery, until SIGINT or SIGTERM. */
-function stream(subscription: Subscription, match: AttributeMatch, emit: (body: unknown) => void): Promise<void> {
+/**
+ * Hands each matching message on once, acknowledging every delivery, until SIGINT or SIGTERM.
+ * The signal handlers come first: starting the subscriber's stream loads the gRPC client
+ * synchronously (a few hundred ms), and a signal in that window would kill the process with
+ * Node's default action, before `finally` deletes (or says it kept) the subscription.
+ */
+function stream(subscription: Subscription, match: AttributeMatch, emit: (body: unknown) => void, listening: () => void): Promise<void> {
   const guard = new RedeliveryGuard();
   return new Promise<void>((resolve, reject) => {
     const stop = () => {
@@ -135,13 +144,14 @@ function stream(subscription: Subscription, match: AttributeMatch, emit: (body: 
       if (matches(match, attributes) && guard.firstTime(messageKey(m.id, attributes, body))) emit(body);
       m.ack();
     };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
     subscription.on('message', onMessage);
     subscription.once('error', (err: unknown) => {
       stop();
       reject(err instanceof Error ? err : new Error(String(err)));
     });
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    listening();
   });
 }
 
