@@ -76,13 +76,23 @@ export async function startLabeling(stack: DeploymentStack, model: string): Prom
         const job = `${opts.job}-${jobs.length}`;
         jobs.push(job);
         await saveWithRetry(stack, IMAGES_BUCKET, `${job}/_manifest.txt`, Buffer.from(chunk.map((i) => `gs://${POOL_BUCKET}/d-${i}.png`).join('\n')));
-        sent += chunk.length;
+        // a chunk across two shuffles may name an image twice: it is one image (one result) of its job
+        sent += new Set(chunk).size;
         // as a steady client would: no more than one manifest waiting ahead of the workers
         for (;;) {
           const labeled = (await Promise.all(jobs.map(resultsOf))).reduce((a, b) => a + b, 0);
           if (labeled >= sent - perManifest || (await opts.until())) break;
           await new Promise((r) => setTimeout(r, 250));
         }
+      }
+      // Drain: the images still in flight (and the redeliveries of failed calls) are labeled
+      // before this returns, so none of them lands on the next scenario's canary.
+      const drained = Date.now() + 90_000;
+      for (;;) {
+        const labeled = (await Promise.all(jobs.map(resultsOf))).reduce((a, b) => a + b, 0);
+        if (labeled >= sent) break;
+        if (Date.now() > drained) throw new Error(`${opts.job}: ${labeled} of ${sent} images labeled 90 s after the last manifest`);
+        await new Promise((r) => setTimeout(r, 250));
       }
       return sent;
     },
@@ -96,7 +106,7 @@ export interface Labeling {
   /**
    * Labels images through the pipeline until `until` holds or `maxImages` were sent: manifests of
    * `perManifest` (40) pool images in a seeded order, each its own job `<job>-<n>`, the next one
-   * written once the previous one is labeled.
+   * written once the previous one is labeled. Returns once every image sent has its result.
    */
   sendImages(opts: { job: string; seed: number; maxImages: number; until: () => Promise<boolean> | boolean; perManifest?: number }): Promise<number>;
   close(): Promise<void>;
