@@ -13,6 +13,7 @@ import { requestPublisher } from '#shared/labeling/adapters/pubsub-publishers';
 import { sharpImageCodec } from '#shared/labeling/adapters/sharp-image-codec';
 import { costInputs } from '#shared/labeling/cost/cost-inputs';
 import { IMAGE_REQUEST_WINDOW_MS } from '#shared/labeling/intake';
+import { JobModelCache } from '#shared/labeling/job-model-cache';
 import { RequestCoalescer } from '#shared/labeling/request-coalescer';
 import { intakeConfigSchema } from './config';
 import { handleFinalized, type IntakeRuntime } from './handler';
@@ -32,6 +33,7 @@ const wire = onFirstCall((): IntakeRuntime => {
       requests,
       // one per instance, so the folder images of concurrent invocations share requests
       imageRequests: new RequestCoalescer(requests, { maxImages: cfg.MANIFEST_CHUNK_SIZE, windowMs: IMAGE_REQUEST_WINDOW_MS }),
+      ...(cfg.JOB_MODEL_CACHE_MS > 0 ? { jobModels: new JobModelCache(cfg.JOB_MODEL_CACHE_MS) } : {}),
       defaultModel: cfg.DEFAULT_MODEL,
       manifestChunkSize: cfg.MANIFEST_CHUNK_SIZE,
       manifestMaxBytes: cfg.MANIFEST_MAX_BYTES,

@@ -10,6 +10,7 @@ import { classifyObject, isPipelineOutput, type ObjectKind } from './core/object
 import type { ClaimOutcome, ManifestCheckpoints, ObjectReader, RequestPublisher } from './ports';
 import { BUSY_POLL_MS, recordAndPublish, type RecordDeps } from './record-results';
 import { requestAttributes, type PredictionRequest } from './core/request-message';
+import type { JobModelCache } from './job-model-cache';
 import type { RequestCoalescer } from './request-coalescer';
 import { errorResult, resultId } from './result';
 
@@ -38,6 +39,8 @@ export interface IntakeDeps extends RecordDeps {
    * each image's request goes out alone
    */
   imageRequests?: Pick<RequestCoalescer, 'publish'>;
+  /** each job's model, kept per instance for a few seconds (the wiring's JOB_MODEL_CACHE_MS); absent: read per image */
+  jobModels?: JobModelCache;
 }
 
 export interface FinalizedObject {
@@ -105,10 +108,7 @@ async function handleClaimed(obj: FinalizedObject, kind: Exclude<ObjectKind, { k
   const { job } = kind;
   switch (kind.kind) {
     case 'image': {
-      // One read of the job per image when it exists (modelOf would read it again).
-      const existing = await deps.store.getJob(job);
-      const model = existing?.model ?? (await modelOf(job, obj.bucket, deps));
-      if (!existing) await deps.store.ensureJob(job, model);
+      const model = await jobModelFor(job, obj.bucket, deps);
       // A folder drop fires one event per image: the images of events handled together share
       // one request, as a manifest's do (each still acknowledged only once it is published).
       const req = { job, model, images: [{ bucket: obj.bucket, name: obj.name, generation: obj.generation }] };
@@ -120,7 +120,10 @@ async function handleClaimed(obj: FinalizedObject, kind: Exclude<ObjectKind, { k
       if (read?.bytes) {
         try {
           const spec = parseJobSpec(read.bytes.toString('utf8'));
-          if (spec.model) await deps.store.setJobModel(job, spec.model);
+          if (spec.model) {
+            await deps.store.setJobModel(job, spec.model);
+            deps.jobModels?.set(job, spec.model, (deps.clock ?? systemClock).now());
+          }
           logger.info('job options read', { job, model: spec.model });
         } catch (err) {
           await recordAndPublish(deps, job, [errorResult(base(job, obj), errorMessage(err), 'INVALID_JOB_SPEC')]);
@@ -134,6 +137,19 @@ async function handleClaimed(obj: FinalizedObject, kind: Exclude<ObjectKind, { k
       await takeInManifest({ bucket: obj.bucket, name: obj.name, generation: obj.generation }, job, kind.format, deps, logger);
       break;
   }
+}
+
+/** The model that labels a folder image's job, creating the job on its first image. */
+async function jobModelFor(job: string, bucket: string, deps: IntakeDeps): Promise<string> {
+  const now = (deps.clock ?? systemClock).now();
+  const cached = deps.jobModels?.get(job, now);
+  if (cached) return cached;
+  // One read of the job when it exists (modelOf would read it again).
+  const existing = await deps.store.getJob(job);
+  const model = existing?.model ?? (await modelOf(job, bucket, deps));
+  if (!existing) await deps.store.ensureJob(job, model);
+  deps.jobModels?.set(job, model, now);
+  return model;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { GENERATED_BY_KEY } from '#shared/labeling/core/object-kind';
 import { giveUpOnEvent, handleFinalizedImageObject, type FinalizedObject, type IntakeDeps } from '#shared/labeling/intake';
+import { JobModelCache } from '#shared/labeling/job-model-cache';
 import { BUSY_POLL_MS } from '#shared/labeling/record-results';
 import { FakeMsClock } from '#test/support/fakes/clock';
 import { unavailable } from '#test/support/fakes/faults';
@@ -137,6 +138,25 @@ describe('handleFinalizedImageObject', () => {
     await handleFinalizedImageObject(drop('cats/1.jpg', fakeImage('1')), deps);
     // Assess
     expect(requests.sent.map((s) => (s.body as { model: string }).model)).toEqual(['digits-v2']);
+  });
+
+  it("with a job model cache: one read of the job for a folder's images, a _job.json replaces the entry, and the entry expires", async () => {
+    // Prepare
+    deps.jobModels = new JobModelCache(10_000);
+    const getJob = jest.spyOn(store, 'getJob');
+    // Act
+    for (const n of ['1', '2', '3']) await handleFinalizedImageObject(drop(`cats/${n}.jpg`, fakeImage(n)), deps);
+    const readsForThree = getJob.mock.calls.length;
+    await handleFinalizedImageObject(drop('cats/_job.json', '{"model": "digits-v2"}'), deps);
+    await handleFinalizedImageObject(drop('cats/4.jpg', fakeImage('4')), deps);
+    const readsAfterSpec = getJob.mock.calls.length;
+    clock.advance(10_001);
+    await handleFinalizedImageObject(drop('cats/5.jpg', fakeImage('5')), deps);
+    // Assess
+    expect(readsForThree).toBe(2); // the first image: the job is not there yet, and modelOf looks again
+    expect(readsAfterSpec).toBe(2);
+    expect(getJob.mock.calls.length).toBe(3);
+    expect(requests.sent.map((s) => (s.body as { model: string }).model)).toEqual(['digits', 'digits', 'digits', 'digits-v2', 'digits-v2']);
   });
 
   it('ignores what the pipeline wrote and batch files; an object outside a job folder is logged at ERROR', async () => {
