@@ -5,6 +5,7 @@ import { onFirstCall } from '#shared/wiring/on-first-call';
 import { createLogger } from '#shared/logging/logger';
 import { pubsubPublisher } from '#shared/adapters/pubsub-publisher';
 import { firestoreBatchChunks, firestoreJobRoute } from '#shared/labeling/adapters/firestore-batch-chunks';
+import { firestoreLabelStore } from '#shared/labeling/adapters/firestore-label-store';
 import { firestoreManifestCheckpoints } from '#shared/labeling/adapters/firestore-manifest-checkpoints';
 import { gcsBatchFiles } from '#shared/labeling/adapters/gcs-batch-files';
 import { gcsObjectReader } from '#shared/labeling/adapters/gcs-object-reader';
@@ -29,6 +30,7 @@ const wire = onFirstCall((): IntakeRuntime => {
     logger,
     deps: {
       ...recordPorts(cfg, logger, { db, pubsub }),
+      store: firestoreLabelStore(db, Date.now, { eventFinishWindowMs: cfg.EVENT_FINISH_WINDOW_MS }),
       reader: gcsObjectReader(storage),
       requests,
       // one per instance, so the folder images of concurrent invocations share requests

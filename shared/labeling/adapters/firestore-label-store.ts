@@ -2,6 +2,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { TransientError } from '#shared/errors';
 import { GrpcCode, grpcCode } from '#shared/retry/error-codes';
 import { FieldValue, type DocumentData, type DocumentReference, type Firestore } from '@google-cloud/firestore';
+import { FirestoreUpdateBatcher } from '#shared/adapters/firestore-update-batcher';
 import type { ClaimOutcome, JobDoc, LabelStore, Progress } from '../ports';
 import { resultFromDocument, type LabelResult } from '../result';
 
@@ -11,6 +12,14 @@ export const COUNTER_SHARDS = 16;
 /** create/re-read rounds before a delivery gives up and lets Pub/Sub redeliver */
 const MAX_WRITE_ROUNDS = 8;
 
+export interface LabelStoreOptions {
+  /**
+   * finishEvent calls made within this many ms of each other go out in one commit (intake's
+   * folder images finish together, when the request they share is published); absent: one each
+   */
+  eventFinishWindowMs?: number;
+}
+
 /**
  * Layout under jobs/{job}:
  *   (doc)          job, model, state RUNNING|COMPLETED, total (manifest jobs), counts (rollup)
@@ -19,7 +28,8 @@ const MAX_WRITE_ROUNDS = 8;
  *   events/{hash}  intake idempotency claims (bucket/name#generation)
  *   markers/completed  the job-completed message's claim
  */
-export function firestoreLabelStore(db: Firestore, now: () => number = Date.now): LabelStore {
+export function firestoreLabelStore(db: Firestore, now: () => number = Date.now, opts: LabelStoreOptions = {}): LabelStore {
+  const finishes = opts.eventFinishWindowMs ? new FirestoreUpdateBatcher(db, opts.eventFinishWindowMs) : undefined;
   const jobRef = (job: string) => db.collection('jobs').doc(job);
   const results = (job: string) => jobRef(job).collection('results');
   const counters = (job: string) => jobRef(job).collection('counters');
@@ -66,7 +76,8 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now)
       await eventRef(job, key).update({ leaseUntil: 0 });
     },
     async finishEvent(job, key) {
-      await eventRef(job, key).update({ done: true, doneAt: FieldValue.serverTimestamp() });
+      const done = { done: true, doneAt: FieldValue.serverTimestamp() };
+      await (finishes ? finishes.update(eventRef(job, key), done) : eventRef(job, key).update(done));
     },
 
     async getJob(job) {
