@@ -21,8 +21,8 @@ export const intakeConfigSchema = labelingConfigSchema.extend({
   /** online chunks (requests) sent per checkpoint write */
   MANIFEST_CHECKPOINT_EVERY: intSetting(16),
   EVENT_LEASE_MS: intSetting(120_000),
-  /** folder images' events finished within this many ms of each other are marked done in one commit; 0: one commit each */
-  EVENT_FINISH_WINDOW_MS: intSetting(20, 0),
+  /** events claimed (or finished) within this many ms of each other are written in one commit; 0: one commit a write */
+  EVENT_WRITE_WINDOW_MS: intSetting(10, 0),
   /** how long an instance keeps a job's model for its folder images (one read a job, not an image); 0: read per image */
   JOB_MODEL_CACHE_MS: intSetting(10_000, 0),
   /**

@@ -30,7 +30,7 @@ const wire = onFirstCall((): IntakeRuntime => {
     logger,
     deps: {
       ...recordPorts(cfg, logger, { db, pubsub }),
-      store: firestoreLabelStore(db, Date.now, { eventFinishWindowMs: cfg.EVENT_FINISH_WINDOW_MS }),
+      store: firestoreLabelStore(db, Date.now, { eventWriteWindowMs: cfg.EVENT_WRITE_WINDOW_MS }),
       reader: gcsObjectReader(storage),
       requests,
       // one per instance, so the folder images of concurrent invocations share requests

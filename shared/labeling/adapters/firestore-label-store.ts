@@ -2,7 +2,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { TransientError } from '#shared/errors';
 import { GrpcCode, grpcCode } from '#shared/retry/error-codes';
 import { FieldValue, type DocumentData, type DocumentReference, type Firestore } from '@google-cloud/firestore';
-import { FirestoreUpdateBatcher } from '#shared/adapters/firestore-update-batcher';
+import { FirestoreWriteBatcher } from '#shared/adapters/firestore-write-batcher';
 import type { ClaimOutcome, JobDoc, LabelStore, Progress } from '../ports';
 import { resultFromDocument, type LabelResult } from '../result';
 
@@ -14,10 +14,11 @@ const MAX_WRITE_ROUNDS = 8;
 
 export interface LabelStoreOptions {
   /**
-   * finishEvent calls made within this many ms of each other go out in one commit (intake's
-   * folder images finish together, when the request they share is published); absent: one each
+   * the first claims (creates) and the finishes of events made within this many ms of each
+   * other go out in one commit each (a folder drop's events arrive, and its images' shared
+   * request is published, a few dozen at a time); absent: one commit a write
    */
-  eventFinishWindowMs?: number;
+  eventWriteWindowMs?: number;
 }
 
 /**
@@ -29,7 +30,7 @@ export interface LabelStoreOptions {
  *   markers/completed  the job-completed message's claim
  */
 export function firestoreLabelStore(db: Firestore, now: () => number = Date.now, opts: LabelStoreOptions = {}): LabelStore {
-  const finishes = opts.eventFinishWindowMs ? new FirestoreUpdateBatcher(db, opts.eventFinishWindowMs) : undefined;
+  const eventWrites = opts.eventWriteWindowMs ? new FirestoreWriteBatcher(db, opts.eventWriteWindowMs) : undefined;
   const jobRef = (job: string) => db.collection('jobs').doc(job);
   const results = (job: string) => jobRef(job).collection('results');
   const counters = (job: string) => jobRef(job).collection('counters');
@@ -51,7 +52,8 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now,
       const t = now();
       if (!snap?.exists) {
         try {
-          await ref.create({ ...fresh, [doneField]: false, leaseUntil: t + leaseMs, createdAt: FieldValue.serverTimestamp() });
+          const data = { ...fresh, [doneField]: false, leaseUntil: t + leaseMs, createdAt: FieldValue.serverTimestamp() };
+          await (createFirst && first && eventWrites ? eventWrites.create(ref, data) : ref.create(data));
           return 'claimed';
         } catch (err) {
           if (grpcCode(err) !== GrpcCode.ALREADY_EXISTS) throw err;
@@ -77,7 +79,7 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now,
     },
     async finishEvent(job, key) {
       const done = { done: true, doneAt: FieldValue.serverTimestamp() };
-      await (finishes ? finishes.update(eventRef(job, key), done) : eventRef(job, key).update(done));
+      await (eventWrites ? eventWrites.update(eventRef(job, key), done) : eventRef(job, key).update(done));
     },
 
     async getJob(job) {
