@@ -8,7 +8,7 @@ import { sessionMembers } from '#local/emulators/process-group';
 import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { readLedger } from '#local/stack/process-ledger';
 import { procStatusKb } from './harness/function-child';
-import { DROPSHIP, REPO_ROOT, localEnv, startDropshipUp } from './harness/dropship-up';
+import { DROPSHIP, REPO_ROOT, firestoreOps, firestoreOpsPerImage, localEnv, startDropshipUp } from './harness/dropship-up';
 import type { Figure } from './report';
 
 const DEMO_MODEL_DIR = join(REPO_ROOT, 'local', 'demo-model', 'mnist-vit');
@@ -25,7 +25,7 @@ const run = promisify(execFile);
 export async function bigJobFigures(opts: { images: number; dir: string; say: (l: string) => void }): Promise<Figure[]> {
   const { images: n, dir, say } = opts;
   const data = join(dir, 'stack');
-  const up = await startDropshipUp(data, say, 'big job');
+  const up = await startDropshipUp(data, say, 'big job', { countFirestoreOps: true });
   const { stack } = up;
   process.env.FIRESTORE_EMULATOR_HOST = stack.firestoreEmulatorHost;
   process.env.PUBSUB_EMULATOR_HOST = stack.pubsubEmulatorHost;
@@ -53,6 +53,7 @@ export async function bigJobFigures(opts: { images: number; dir: string; say: (l
     for (const mode of ['online', 'batch'] as const) {
       const job = `big-${mode}-${n}`;
       const before = { ...counts };
+      const opsBefore = await firestoreOps(stack);
       const t = Date.now();
       await bucket.file(`${job}/_manifest.txt`).save([JSON.stringify({ model: 'digits', mode }), ...names.map((name) => `gs://${bucket.name}/${name}`)].join('\n'), { resumable: false });
       const doc = await waitForCompletion(db, job, n, say);
@@ -62,10 +63,11 @@ export async function bigJobFigures(opts: { images: number; dir: string; say: (l
       const hwmKb = intake && Math.round(intake.bytes / 1024);
       const ok = (doc.counts as { ok?: number } | undefined)?.ok ?? 0;
       const perImage = { requests: (counts.requests - before.requests) / n, results: (counts.results - before.results) / n };
+      const ops = firestoreOpsPerImage(opsBefore, await firestoreOps(stack), n);
       say(
-        `big job ${mode}: ${n} images in ${seconds.toFixed(1)} s = ${(n / seconds).toFixed(1)} img/s; ${perImage.requests.toFixed(3)} request + ${perImage.results.toFixed(3)} result messages per image; intake VmHWM ${hwmKb ?? '?'} kB (${intake?.serving ?? '?'})`,
+        `big job ${mode}: ${n} images in ${seconds.toFixed(1)} s = ${(n / seconds).toFixed(1)} img/s; ${perImage.requests.toFixed(3)} request + ${perImage.results.toFixed(3)} result messages per image; ${ops.text}; intake VmHWM ${hwmKb ?? '?'} kB (${intake?.serving ?? '?'})`,
       );
-      const note = `${n} digits, demo model, local stack (dropship up), timed from the manifest's upload; Firestore reads/writes per image not measured (the emulator counts none)`;
+      const note = `${n} digits, demo model, local stack (dropship up --count-firestore-ops), timed from the manifest's upload`;
       figures.push(
         {
           id: `big-job-${mode}-wall`,
@@ -87,6 +89,21 @@ export async function bigJobFigures(opts: { images: number; dir: string; say: (l
           target: 'report',
           pass: true,
           note: `requests ${perImage.requests.toFixed(3)}, results ${perImage.results.toFixed(3)} (job-completed included)`,
+        },
+        {
+          id: `big-job-${mode}-firestore-ops`,
+          name: `${mode} job of ${n} images: Firestore document reads + writes per image`,
+          measured: Math.round((ops.reads + ops.writes) * 100) / 100,
+          unit: 'ops/img',
+          baseline: { value: 1, what: 'one result document per image' },
+          target: 'report',
+          pass: true,
+          note: `${ops.reads.toFixed(2)} reads + ${ops.writes.toFixed(2)} writes, as Firestore bills them, of every function (the counting proxy of up --count-firestore-ops); calls per image: ${Object.entries(
+            ops.calls,
+          )
+            .map(([m, v]) => `${m} ${v.toFixed(3)}`)
+            .join(', ')}`,
+          details: { reads: ops.reads, writes: ops.writes, callsPerImage: ops.calls },
         },
         {
           id: `big-job-${mode}-intake-memory`,

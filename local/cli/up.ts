@@ -16,6 +16,7 @@ interface UpFlags {
   demo?: boolean;
   lroDelayMs: number;
   tickMs: number;
+  countFirestoreOps?: boolean;
 }
 
 const nonNegativeInt = (name: string) => (v: string) => {
@@ -30,6 +31,7 @@ export function main(argv: string[]): Promise<number> {
     .option('--data <dir>', 'where the stack keeps everything (default: $DROPSHIP_DATA or ./.dropship)')
     .option('--demo', 'also deploy the demo model and label a handful of held-out digits')
     .option('--lro-delay-ms <ms>', "how long the Vertex AI emulator's operations take (Google Cloud: 15-30 minutes)", nonNegativeInt('--lro-delay-ms'), 2000)
+    .option('--count-firestore-ops', "count the functions' Firestore calls, document reads and writes (a proxy before the emulator; GET <control url>firestore-ops, see stack.json)")
     .option('--tick-ms <ms>', "how often the reconciler's schedule ticks (Google Cloud: every minute)", nonNegativeInt('--tick-ms'), 5000)
     .action(async (flags: UpFlags) => up(flags));
   return runCommand(program, argv);
@@ -83,10 +85,12 @@ async function up(flags: UpFlags): Promise<void> {
   let stack: RunningStack | undefined;
   let consoleClosed: Promise<void> = Promise.resolve();
   try {
-    stack = await startStack({ dataDir, lroDelayMs: flags.lroDelayMs, scheduleEveryMs: flags.tickMs, say, signal: aborter.signal, onCrash }).catch((err: unknown) => {
-      if (err instanceof StackStartAborted && signalled) return undefined;
-      throw err;
-    });
+    stack = await startStack({ dataDir, lroDelayMs: flags.lroDelayMs, scheduleEveryMs: flags.tickMs, countFirestoreOps: flags.countFirestoreOps === true, say, signal: aborter.signal, onCrash }).catch(
+      (err: unknown) => {
+        if (err instanceof StackStartAborted && signalled) return undefined;
+        throw err;
+      },
+    );
     stackRef = stack;
     if (stack && !signalled) {
       process.stdout.write(banner(stack, (Date.now() - t0) / 1000));

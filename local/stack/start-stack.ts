@@ -6,6 +6,7 @@ import { startPubsubEmulator, type RunningEmulator } from '#local/emulators/gclo
 import { freePort, killGroup } from '#local/emulators/process-group';
 import { startStorageEmulator, type StorageEmulator } from '#local/storage-emulator/start';
 import { TOPOLOGY } from '#shared/topology';
+import { startFirestoreOpCounter, type FirestoreOpCounter } from '#local/emulators/firestore-op-counter';
 import { startControlServer } from './control-server';
 import { createTopology } from './create-topology';
 import { functionEnv } from './function-env';
@@ -38,6 +39,8 @@ export interface StackOptions {
    * the caller stops the stack. Default: thrown as an uncaught exception.
    */
   onCrash?: (err: Error) => void;
+  /** put a counting proxy between the functions and the Firestore emulator (its figures at the control server's /firestore-ops) */
+  countFirestoreOps?: boolean;
 }
 
 export class StackStartAborted extends Error {
@@ -108,11 +111,14 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     // loading take seconds) start beside the Java emulators instead of after them: a function
     // reads its configuration and connects on its first event.
     const ports = { pubsub: await freePort(), firestore: await freePort(), storage: await freePort(), vertex: await freePort(), vertexRest: await freePort() };
+    // Counting: the functions reach Firestore through a pass-through proxy that counts their
+    // calls and billed document reads and writes (the emulator counts nothing).
+    const counterPort = opts.countFirestoreOps ? await freePort() : undefined;
     const { env, unknown } = functionEnv({
       project: LOCAL_PROJECT,
       region: LOCAL_REGION,
       pubsubEmulatorHost: `127.0.0.1:${ports.pubsub}`,
-      firestoreEmulatorHost: `127.0.0.1:${ports.firestore}`,
+      firestoreEmulatorHost: `127.0.0.1:${counterPort ?? ports.firestore}`,
       storageUrl: `http://127.0.0.1:${ports.storage}`,
       vertexEndpoint: `127.0.0.1:${ports.vertex}`,
       buckets: LOCAL_BUCKETS,
@@ -183,6 +189,14 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     const vertex = (vertexR as PromiseFulfilledResult<VertexChild>).value;
     const functions = (functionsR as PromiseFulfilledResult<FunctionProcesses>).value;
     const { missing, urls: functionUrls } = functions;
+    let firestoreOps: FirestoreOpCounter | undefined;
+    if (counterPort) {
+      firestoreOps = await startFirestoreOpCounter({ target: firestore.hostPort, port: counterPort });
+      // after the functions' (the stoppers run last first), so their last calls still get through
+      const counter = firestoreOps;
+      stoppers.splice(stoppers.length - 1, 0, () => counter.close());
+      opts.say(`counting the functions' Firestore calls (proxy ${counter.host}): GET <control url>firestore-ops`);
+    }
 
     opts.say('creating buckets, topics, subscriptions and triggers...');
     const pubsub = new PubSub({ projectId: LOCAL_PROJECT });
@@ -202,7 +216,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     const timers = startScheduleTimers(pubsub, opts.scheduleEveryMs);
     stoppers.push(async () => timers.stop());
 
-    const control = await startControlServer();
+    const control = await startControlServer(firestoreOps ? { firestoreOps: () => firestoreOps.counts() } : {});
     stoppers.push(() => control.close());
     // First to stop: a folder copy in progress must not keep feeding events to functions that
     // are shutting down (stop() is idempotent; its own place in the list runs it again harmlessly).

@@ -1,3 +1,4 @@
+import type { FirestoreOpCounts } from '#local/emulators/firestore-op-counter';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -20,10 +21,10 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * file answers, for benches that measure the whole stack as a user runs it. `stop()` sends
  * SIGINT (a user's Ctrl-C), then SIGKILL after 60 s; calling it twice stops once.
  */
-export async function startDropshipUp(data: string, say: (line: string) => void, name: string): Promise<{ stack: StackInfo; stop(): Promise<void> }> {
+export async function startDropshipUp(data: string, say: (line: string) => void, name: string, opts: { countFirestoreOps?: boolean } = {}): Promise<{ stack: StackInfo; stop(): Promise<void> }> {
   mkdirSync(data, { recursive: true });
   const log = openSync(join(data, '..', 'up.log'), 'a');
-  const upArgs = ['up', '--data', data, '--lro-delay-ms', '500', '--tick-ms', '1000'];
+  const upArgs = ['up', '--data', data, '--lro-delay-ms', '500', '--tick-ms', '1000', ...(opts.countFirestoreOps ? ['--count-firestore-ops'] : [])];
   // BENCH_CPU_PROF=DIR: `up` (not its children) writes a V8 CPU profile there when it stops
   // (node refuses --cpu-prof in NODE_OPTIONS, so it is run without bin/dropship's wrapper).
   const profDir = process.env.BENCH_CPU_PROF;
@@ -59,4 +60,27 @@ export async function startDropshipUp(data: string, say: (line: string) => void,
         if (!gone) child.kill('SIGKILL');
       })()),
   };
+}
+
+/** The functions' Firestore calls, billed document reads and writes so far (a stack started with countFirestoreOps). */
+export async function firestoreOps(stack: StackInfo): Promise<FirestoreOpCounts> {
+  const res = await fetch(new URL('firestore-ops', stack.controlUrl));
+  if (!res.ok) throw new Error(`GET firestore-ops: HTTP ${res.status} (was the stack started with --count-firestore-ops?)`);
+  return (await res.json()) as FirestoreOpCounts;
+}
+
+/** what the functions did between two samples, per image: reads, writes and the calls by method */
+export function firestoreOpsPerImage(a: FirestoreOpCounts, b: FirestoreOpCounts, images: number): { reads: number; writes: number; calls: Record<string, number>; text: string } {
+  const calls: Record<string, number> = {};
+  for (const [m, n] of Object.entries(b.calls)) {
+    const d = n - (a.calls[m] ?? 0);
+    if (d > 0) calls[m] = d / images;
+  }
+  const reads = (b.reads - a.reads) / images;
+  const writes = (b.writes - a.writes) / images;
+  const byMethod = Object.entries(calls)
+    .sort((x, y) => y[1] - x[1])
+    .map(([m, n]) => `${m} ${n.toFixed(3)}`)
+    .join(', ');
+  return { reads, writes, calls, text: `Firestore ${reads.toFixed(2)} document reads + ${writes.toFixed(2)} writes per image (calls per image: ${byMethod})` };
 }
