@@ -8,7 +8,8 @@ import { sessionMembers } from '#local/emulators/process-group';
 import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import { readLedger } from '#local/stack/process-ledger';
 import { procStatusKb } from './harness/function-child';
-import { DROPSHIP, REPO_ROOT, firestoreOps, firestoreOpsPerImage, localEnv, startDropshipUp } from './harness/dropship-up';
+import { firestoreOps, firestoreOpsPerImage } from '#local/stack/firestore-ops';
+import { DROPSHIP, REPO_ROOT, localEnv, startDropshipUp } from './harness/dropship-up';
 import type { Figure } from './report';
 
 const DEMO_MODEL_DIR = join(REPO_ROOT, 'local', 'demo-model', 'mnist-vit');

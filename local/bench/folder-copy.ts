@@ -6,7 +6,8 @@ import { Firestore } from '@google-cloud/firestore';
 import { PubSub, type Message } from '@google-cloud/pubsub';
 import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import type { Figure } from './report';
-import { DROPSHIP, REPO_ROOT, firestoreOps, firestoreOpsPerImage, localEnv, startDropshipUp } from './harness/dropship-up';
+import { firestoreOps, firestoreOpsPerImage } from '#local/stack/firestore-ops';
+import { DROPSHIP, REPO_ROOT, localEnv, startDropshipUp } from './harness/dropship-up';
 import { cpuBetween, machineCpuSeconds, sampleStackCpu, type CpuSeconds } from './harness/stack-cpu';
 
 const DEMO_MODEL_DIR = join(REPO_ROOT, 'local', 'demo-model', 'mnist-vit');

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
 import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
+import { firestoreOps, firestoreOpsPerImage } from '#local/stack/firestore-ops';
 import { readLedger, taggedProcesses } from '#local/stack/process-ledger';
 import { findRunningStack, type StackInfo } from '#local/stack/stack-file';
 import { GcloudCli, gcloudAvailable } from '#test/support/gcloud-cli';
@@ -55,7 +56,8 @@ describeWithGcloud('cp -r of a folder of images into a running dropship up', () 
     const digits = heldOutDigits();
     for (let i = 0; i < IMAGES; i++) writeFileSync(join(src, `digit-${String(i).padStart(4, '0')}.png`), await encodeDigit(digits[i % digits.length]!.pixels, 'png'));
     const out = openSync(join(root, 'up.log'), 'a');
-    up = spawn(DROPSHIP, ['up', '--data', data, '--lro-delay-ms', '500', '--tick-ms', '1000'], { cwd: REPO_ROOT, env, stdio: ['ignore', out, out] });
+    // --count-firestore-ops: the functions' Firestore traffic goes through the counting proxy (transparent, or nothing below works)
+    up = spawn(DROPSHIP, ['up', '--data', data, '--lro-delay-ms', '500', '--tick-ms', '1000', '--count-firestore-ops'], { cwd: REPO_ROOT, env, stdio: ['ignore', out, out] });
     closeSync(out);
     exited = new Promise((resolve) => up.on('exit', resolve));
     await until('dropship up', async () => {
@@ -85,6 +87,7 @@ describeWithGcloud('cp -r of a folder of images into a running dropship up', () 
   it('registers every file while dropship status keeps answering, then labels each image exactly once', async () => {
     const job = 'copied-in';
     const bucketDir = join(stack.storage.dataDir, stack.buckets.images);
+    const opsBefore = await firestoreOps(stack);
     const copy = new Promise<number | null>((resolve) => spawn('cp', ['-r', src, join(bucketDir, job)], { stdio: 'ignore' }).on('exit', resolve));
     const gcloud = new GcloudCli({ project: stack.project, storage: stack.storage.url });
     const listed = async () => (await gcloud.ok(['storage', 'ls', `gs://${stack.buckets.images}/${job}/`])).split('\n').filter((l) => l.endsWith('.png'));
@@ -112,6 +115,17 @@ describeWithGcloud('cp -r of a folder of images into a running dropship up', () 
     expect(new Set(docs.map((d) => d.imageUri)).size).toBe(IMAGES);
     expect(docs.filter((d) => d.status === 'OK')).toHaveLength(IMAGES);
     expect(docs.every((d) => /^\d+$/.test(d.generation ?? ''))).toBe(true); // pinned to the copied generation
+
+    // What the folder job cost in Firestore, as counted between the functions and the emulator:
+    // each image's result, its event's claim and done mark and the ledger's flag are written,
+    // and the claims and marks of images arriving together share commits.
+    const ops = await firestoreOps(stack);
+    const perImage = firestoreOpsPerImage(opsBefore, ops, IMAGES);
+    process.stdout.write(`[measure] folder job of ${IMAGES}: ${perImage.text}\n`);
+    expect(ops.parseErrors).toBe(0);
+    expect(perImage.writes).toBeGreaterThanOrEqual(3);
+    expect(perImage.writes).toBeLessThan(8);
+    expect(perImage.calls.Commit!).toBeLessThan(perImage.writes / 2);
   });
 
   it('stops on SIGTERM in the middle of a copy, leaving no process that carries its tag', async () => {
