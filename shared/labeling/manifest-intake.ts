@@ -126,11 +126,16 @@ async function sendChunks(chunks: readonly ManifestChunk[], obj: Manifest, job: 
     }
     return;
   }
-  await Promise.all(
+  // Settled, not raced: a failed chunk fails the delivery only once every other chunk of the
+  // window has gone out or failed too, so nothing of this delivery is still in flight when the
+  // redelivery starts at the checkpoint.
+  const sent = await Promise.allSettled(
     withImages.map((c) => {
       const req: PredictionRequest = { job, model: cp.model, images: c.entries.map((e) => e.ref) };
       // the chunk's idempotency key: a resumed delivery that sends a chunk again sends the same request
       return deps.requests.publishRequest(req, { ...requestAttributes(req), manifest: `${obj.name}#${obj.generation}`, manifestChunk: String(c.index) });
     }),
   );
+  const failed = sent.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
