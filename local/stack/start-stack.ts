@@ -6,7 +6,7 @@ import { startPubsubEmulator, type RunningEmulator } from '#local/emulators/gclo
 import { freePort, killGroup } from '#local/emulators/process-group';
 import { startStorageEmulator, type StorageEmulator } from '#local/storage-emulator/start';
 import { TOPOLOGY } from '#shared/topology';
-import { startFirestoreOpCounter, type FirestoreOpCounter } from '#local/emulators/firestore-op-counter';
+import { startFirestoreOpCounter } from '#local/emulators/firestore-op-counter';
 import { startControlServer } from './control-server';
 import { createTopology } from './create-topology';
 import { functionEnv } from './function-env';
@@ -113,12 +113,17 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     const ports = { pubsub: await freePort(), firestore: await freePort(), storage: await freePort(), vertex: await freePort(), vertexRest: await freePort() };
     // Counting: the functions reach Firestore through a pass-through proxy that counts their
     // calls and billed document reads and writes (the emulator counts nothing).
-    const counterPort = opts.countFirestoreOps ? await freePort() : undefined;
+    // It is up before the emulator (it connects on each call), and stops after every function.
+    const firestoreOps = opts.countFirestoreOps ? await startFirestoreOpCounter({ target: `127.0.0.1:${ports.firestore}` }) : undefined;
+    if (firestoreOps) {
+      stoppers.push(() => firestoreOps.close());
+      opts.say(`counting the functions' Firestore calls (proxy ${firestoreOps.host}): GET <control url>firestore-ops`);
+    }
     const { env, unknown } = functionEnv({
       project: LOCAL_PROJECT,
       region: LOCAL_REGION,
       pubsubEmulatorHost: `127.0.0.1:${ports.pubsub}`,
-      firestoreEmulatorHost: `127.0.0.1:${counterPort ?? ports.firestore}`,
+      firestoreEmulatorHost: firestoreOps?.host ?? `127.0.0.1:${ports.firestore}`,
       storageUrl: `http://127.0.0.1:${ports.storage}`,
       vertexEndpoint: `127.0.0.1:${ports.vertex}`,
       buckets: LOCAL_BUCKETS,
@@ -189,14 +194,6 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     const vertex = (vertexR as PromiseFulfilledResult<VertexChild>).value;
     const functions = (functionsR as PromiseFulfilledResult<FunctionProcesses>).value;
     const { missing, urls: functionUrls } = functions;
-    let firestoreOps: FirestoreOpCounter | undefined;
-    if (counterPort) {
-      firestoreOps = await startFirestoreOpCounter({ target: firestore.hostPort, port: counterPort });
-      // after the functions' (the stoppers run last first), so their last calls still get through
-      const counter = firestoreOps;
-      stoppers.splice(stoppers.length - 1, 0, () => counter.close());
-      opts.say(`counting the functions' Firestore calls (proxy ${counter.host}): GET <control url>firestore-ops`);
-    }
 
     opts.say('creating buckets, topics, subscriptions and triggers...');
     const pubsub = new PubSub({ projectId: LOCAL_PROJECT });
