@@ -54,7 +54,9 @@ export class FolderWatcher {
   private readonly lookAgain = new Set<string>();
   private readyHead = 0;
   private finalizing = 0;
-  private draining = false;
+  /** the drain running, if any */
+  private drain: Promise<void> | undefined;
+  private drainScheduled = false;
   private sweeping = false;
   private looking = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -183,29 +185,46 @@ export class FolderWatcher {
   private markDirty(abs: string): void {
     if (this.stopped || this.isInternal(abs)) return;
     this.dirty.add(abs);
-    if (!this.draining) setImmediate(() => void this.drainDirty().catch((err: unknown) => this.fail(err)));
+    this.scheduleDrain();
   }
 
-  /** stats dirty paths LOOK_BATCH at a time, giving the event loop a turn after each batch */
-  private async drainDirty(): Promise<void> {
-    if (this.draining) {
-      while (this.draining) await yieldToLoop();
-      if (this.dirty.size === 0) return;
-    }
-    this.draining = true;
-    try {
-      while (this.dirty.size > 0 && !this.stopped) {
-        const batch: string[] = [];
-        for (const p of this.dirty) {
-          batch.push(p);
-          this.dirty.delete(p);
-          if (batch.length >= LOOK_BATCH) break;
-        }
-        await Promise.all(batch.map((p) => this.look(p)));
-        await yieldToLoop();
+  /**
+   * One drain, started once: a burst of marks (inotify events, a scan of 100,000 files) used to
+   * queue one drain call each, and every call that found a drain running polled the event loop
+   * until it ended, so 100,000 pollers took the process (GC, immediates) for minutes.
+   */
+  private scheduleDrain(): void {
+    if (this.drainScheduled || this.drain || this.stopped) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      void this.drainDirty().catch((err: unknown) => this.fail(err));
+    });
+  }
+
+  /**
+   * Stats dirty paths LOOK_BATCH at a time, giving the event loop a turn after each batch.
+   * Callers while a drain runs share its promise; a path marked after its last batch starts
+   * the next drain once it has settled.
+   */
+  private drainDirty(): Promise<void> {
+    this.drain ??= this.drainLoop().finally(() => {
+      this.drain = undefined;
+      if (this.dirty.size > 0) this.scheduleDrain();
+    });
+    return this.drain;
+  }
+
+  private async drainLoop(): Promise<void> {
+    while (this.dirty.size > 0 && !this.stopped) {
+      const batch: string[] = [];
+      for (const p of this.dirty) {
+        batch.push(p);
+        this.dirty.delete(p);
+        if (batch.length >= LOOK_BATCH) break;
       }
-    } finally {
-      this.draining = false;
+      await Promise.all(batch.map((p) => this.look(p)));
+      await yieldToLoop();
     }
   }
 
