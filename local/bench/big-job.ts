@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Firestore } from '@google-cloud/firestore';
@@ -21,7 +22,7 @@ const run = promisify(execFile);
  * one), then one `_manifest.txt` per route names them all, and each job is timed from its
  * manifest's upload to jobs/{job} COMPLETED. Pub/Sub messages are counted on taps of the
  * requests and results topics; intake's peak memory is the VmHWM of the process serving
- * image-intake (its lifetime peak: the batch figure is the peak over both jobs).
+ * image-intake, reset before each job (/proc/PID/clear_refs), so each figure is its own job's peak.
  */
 export async function bigJobFigures(opts: { images: number; dir: string; say: (l: string) => void }): Promise<Figure[]> {
   const { images: n, dir, say } = opts;
@@ -55,9 +56,10 @@ export async function bigJobFigures(opts: { images: number; dir: string; say: (l
       const job = `big-${mode}-${n}`;
       const before = { ...counts };
       const opsBefore = await firestoreOps(stack);
+      resetIntakePeak(data);
       const t = Date.now();
       await bucket.file(`${job}/_manifest.txt`).save([JSON.stringify({ model: 'digits', mode }), ...names.map((name) => `gs://${bucket.name}/${name}`)].join('\n'), { resumable: false });
-      const doc = await waitForCompletion(db, job, n, say);
+      const doc = await waitForCompletion(db, job, n, (l) => say(`${l}; intake RSS ${intakeRssMiB(data) ?? '?'} MiB`));
       const seconds = (Date.now() - t) / 1000;
       await new Promise((r) => setTimeout(r, 2_000)); // the taps' last messages
       const intake = intakePeak(data);
@@ -114,7 +116,7 @@ export async function bigJobFigures(opts: { images: number; dir: string; say: (l
           baseline: { value: 512, what: "image-intake's memory in terraform" },
           target: '< 512 MiB',
           pass: hwmKb !== undefined && hwmKb < 512 * 1024,
-          note: `the peak since the stack started of the process serving ${intake?.serving ?? 'image-intake'}`,
+          note: `this job's peak RSS (VmHWM, reset as the job started) of the process serving ${intake?.serving ?? 'image-intake'}`,
         },
       );
     }
@@ -158,6 +160,25 @@ async function waitForCompletion(db: Firestore, job: string, n: number, say: (l:
     if (Date.now() > deadline) throw new Error(`job ${job} did not complete in time (${done}/${n})`);
     await new Promise((r) => setTimeout(r, 1_000));
   }
+}
+
+/** Resets the peak RSS (VmHWM) of the processes serving image-intake to their current RSS ("5" > clear_refs, Linux 4.0+). */
+function resetIntakePeak(data: string): void {
+  const group = readLedger(data)?.groups.find((g) => g.what.includes('image-intake'));
+  for (const pid of group ? sessionMembers(group.pgid) : []) {
+    try {
+      writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    } catch {
+      // gone, or not ours: its peak stays the lifetime one
+    }
+  }
+}
+
+/** RSS now (MiB) of the processes serving image-intake, for the progress lines (flat or growing) */
+function intakeRssMiB(data: string): number | undefined {
+  const group = readLedger(data)?.groups.find((g) => g.what.includes('image-intake'));
+  const rss = group ? sessionMembers(group.pgid).map((pid) => procStatusKb(pid, 'VmRSS') ?? 0) : [];
+  return rss.length ? Math.round(Math.max(...rss) / 2 ** 20) : undefined;
 }
 
 /** VmHWM (bytes) of the process group serving image-intake (and what it serves), from <data>/processes.json and /proc */

@@ -34,6 +34,8 @@ export interface FolderCopyOptions {
  * 2. labeling of that folder job: images per second from the copy's start to the last result;
  * 3. a manifest job over the same N images (`_manifest.txt` copied into another job folder):
  *    images per second from the manifest's copy to the last result.
+ * Both jobs carry the same outside load: the status runs made while the folder registered are
+ * made again, as many and as often, from the manifest job's start.
  * Each job must end with exactly N results, one per image. Target: every file registered within
  * 60 s, status under 2 s during the copy, folder labeling >= 80% of the manifest's rate.
  */
@@ -141,7 +143,15 @@ export async function folderCopyFigures(opts: FolderCopyOptions): Promise<Figure
     const ops1 = await firestoreOps(stack);
     const t1 = Date.now();
     if ((await run('cp', ['-r', join(staging, manifestJob), bucketDir])) !== 0) throw new Error('copying the manifest failed');
+    // The same outside load as the folder job had: as many status runs, one a second, from the
+    // job's start (each is a new Node process taking most of a core for half a second).
+    const statusManifest: number[] = [];
+    for (let i = 0; i < statusDuring.length; i++) {
+      statusManifest.push(await timedStatus(data));
+      await sleep(1000);
+    }
     const viaManifest = await labeled(db, manifestJob, opts.images, t1, say);
+    say(`folder copy: dropship status during the manifest job (the same ${statusManifest.length} runs): max ${Math.max(...statusManifest).toFixed(2)} s`);
     const cpuManifest = cpuSample();
     const opsManifest = firestoreOpsPerImage(ops1, await firestoreOps(stack), opts.images);
     say(`folder copy: CPU during the manifest job: ${cpuReport(cpu1, cpuManifest, opts.images)}; ${requestsOf(manifestJob)}; ${opsManifest.text}`);
@@ -174,7 +184,7 @@ export async function folderCopyFigures(opts: FolderCopyOptions): Promise<Figure
         target: '< 2 s',
         pass: statusMax < 2,
         note: `the real CLI, a new process each run (Node + tsx start included), one run a second while files were being registered: ${statusDuring.length} runs, median ${median(statusDuring).toFixed(2)} s`,
-        details: { during: statusDuring, before: statusBefore },
+        details: { during: statusDuring, before: statusBefore, duringManifestJob: statusManifest },
       },
       {
         id: 'folder-copy-labeling',
