@@ -24,6 +24,12 @@ export async function serveFunction(name: string, opts: { port?: number; pubsubS
   await listen(inner, 0);
   const innerPort = (inner.address() as AddressInfo).port;
   const front = createServer((req, res) => {
+    // A CloudEvent in binary mode (what Eventarc sends for Storage events) needs no rewriting:
+    // the framework's own server takes the request itself, without a second HTTP hop.
+    if (isBinaryCloudEvent(req)) {
+      inner.emit('request', req, res);
+      return;
+    }
     void readBody(req).then((body) => {
       const { headers, payload } = toCloudEvent(req, body, opts.pubsubSource);
       const fwd = httpRequest({ host: '127.0.0.1', port: innerPort, method: req.method, path: req.url, headers }, (innerRes) => {
@@ -54,9 +60,6 @@ interface PushBody {
 }
 
 function toCloudEvent(req: IncomingMessage, body: Buffer, pubsubSource?: string): { headers: Record<string, string | string[] | undefined>; payload: Buffer } {
-  if (req.headers['ce-type'] || !req.headers['content-type']?.includes('json')) {
-    return { headers: req.headers, payload: body };
-  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -89,6 +92,10 @@ function toCloudEvent(req: IncomingMessage, body: Buffer, pubsubSource?: string)
       'ce-time': data.message.publishTime,
     },
   };
+}
+
+function isBinaryCloudEvent(req: IncomingMessage): boolean {
+  return !!req.headers['ce-type'] || !req.headers['content-type']?.includes('json');
 }
 
 function isPushBody(v: unknown): v is PushBody {
