@@ -23,6 +23,10 @@ interface Candidate {
 const LOOK_BATCH = 256;
 /** files hashed and registered at once: each takes several file-system round trips, and on an event loop busy with the functions every round trip waits a whole loop turn, so throughput needs many in flight */
 const FINALIZE_CONCURRENCY = 64;
+/** a periodic rescan waits at least this many times as long as the last one took */
+const RESCAN_SPACING = 20;
+/** ...but never more than this (a scan's time includes the drain of a copy in progress) */
+const MAX_RESCAN_WAIT_MS = 60_000;
 
 /**
  * Files people copy into a bucket folder become objects. The rule for a file being copied in:
@@ -62,6 +66,8 @@ export class FolderWatcher {
   private sweepTimer: NodeJS.Timeout | undefined;
   private rescanTimer: NodeJS.Timeout | undefined;
   private lastFullRescan = 0;
+  /** how long the last periodic quick and full scans took (ms) */
+  private readonly lastScanMs = { quick: 0, full: 0 };
   private stopped = false;
 
   constructor(
@@ -106,14 +112,23 @@ export class FolderWatcher {
     await this.scan(true);
   }
 
+  /**
+   * The periodic rescans are a safety net under inotify, and each costs time in proportion to
+   * the files held: the next one waits at least RESCAN_SPACING times as long as the last took
+   * (at most a minute; five for a full one), so with 100,000 objects in a bucket rescans stay a few per cent of the process's time.
+   */
   private scheduleRescan(): void {
     if (this.stopped) return;
+    const wait = Math.max(this.opts.rescanMs, Math.min(MAX_RESCAN_WAIT_MS, RESCAN_SPACING * this.lastScanMs.quick));
     this.rescanTimer = setTimeout(() => {
-      const full = Date.now() - this.lastFullRescan >= (this.opts.fullRescanMs ?? 30_000);
+      const fullEvery = Math.max(this.opts.fullRescanMs ?? 30_000, Math.min(5 * MAX_RESCAN_WAIT_MS, RESCAN_SPACING * this.lastScanMs.full));
+      const full = Date.now() - this.lastFullRescan >= fullEvery;
+      const started = performance.now();
       void this.scan(full)
+        .then(() => (this.lastScanMs[full ? 'full' : 'quick'] = performance.now() - started))
         .catch((err: unknown) => this.fail(err))
         .finally(() => this.scheduleRescan());
-    }, this.opts.rescanMs);
+    }, wait);
     this.rescanTimer.unref();
   }
 
