@@ -27,6 +27,8 @@ const wire = onFirstCall((): BatchFollowerRuntime => {
       models: firestoreBatchModels(db),
       batchSize: cfg.BATCH_SIZE,
       pageLines: cfg.BATCH_IMPORT_PAGE_LINES,
+      tickBudgetMs: cfg.BATCH_TICK_BUDGET_SECONDS * 1000,
+      chunkLeaseMs: cfg.BATCH_CHUNK_LEASE_SECONDS * 1000,
     },
   };
 });

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { systemClock } from '#shared/time/wait-until';
 import type { BatchChunk, BatchChunkStore, BatchFiles, BatchJobs, BatchModels } from './ports';
 import { submitChunk } from './batch-submit-chunk';
 import { recordAndPublish, type RecordDeps } from './record-results';
@@ -11,7 +13,17 @@ export interface BatchImportDeps extends RecordDeps {
   batchSize: number;
   /** output lines recorded (and published) per step; the cursor is saved after each */
   pageLines: number;
+  /**
+   * how long one tick keeps taking up chunks and pages: past it, the tick saves its cursor and
+   * ends, and the next tick goes on (well under the function's timeout, so a tick is never cut
+   * off and redelivered while it still runs)
+   */
+  tickBudgetMs: number;
+  /** how long a tick's lease on a chunk lasts; renewed with every page */
+  chunkLeaseMs: number;
 }
+
+type Step = 'imported' | 'running' | 'paused';
 
 /**
  * Follows every open chunk: a PREPARED one gets its BatchPredictionJob (submitChunk); a chunk whose BatchPredictionJob succeeded has its output read
@@ -22,31 +34,53 @@ export interface BatchImportDeps extends RecordDeps {
  * go through recordAndPublish (the online route's exactly-once recording, progress roll-up and
  * job-completed message), a page at a time with the cursor saved after each page, so a crash
  * or timeout resumes after the last saved page and a redone page creates nothing twice.
+ *
+ * A tick works each chunk under a lease (so ticks that overlap, on other instances or after a
+ * redelivery, share the chunks out instead of all importing the same one) and stops taking up
+ * chunks and pages once its budget is spent: at 100,000 images one tick importing every
+ * finished chunk outlived the function's timeout, was redelivered while it still ran, and the
+ * copies piled up on the same chunk until the job stalled.
  */
-export async function followBatches(deps: BatchImportDeps): Promise<{ followed: number; submitted: number; imported: number; running: number }> {
+export async function followBatches(deps: BatchImportDeps): Promise<{ followed: number; submitted: number; imported: number; running: number; paused: number; leasedElsewhere: number }> {
+  const clock = deps.clock ?? systemClock;
+  const tick: Tick = { owner: randomUUID(), stopAt: clock.now() + deps.tickBudgetMs };
   const open = await deps.chunks.open();
-  let imported = 0;
-  let running = 0;
-  let submitted = 0;
+  const counts = { submitted: 0, imported: 0, running: 0, paused: 0, leasedElsewhere: 0 };
   // One chunk's trouble (its model not deployed yet, a read that failed) does not hold up the
   // others: each is tried, and the first error is thrown at the end so the tick is redelivered.
   const errors: unknown[] = [];
   for (const found of open) {
+    if (clock.now() >= tick.stopAt) {
+      counts.paused++; // the next tick takes it up
+      continue;
+    }
+    const chunk = await deps.chunks.claim(found.job, found.chunk, tick.owner, clock.now(), deps.chunkLeaseMs);
+    if (!chunk) {
+      counts.leasedElsewhere++; // another tick works it right now (or it was just imported)
+      continue;
+    }
     try {
-      const outcome = await followChunk(found, deps);
-      if (outcome.submitted) submitted++;
-      if (outcome.state === 'imported') imported++;
-      else running++;
+      const outcome = await followChunk(chunk, deps, tick);
+      if (outcome.submitted) counts.submitted++;
+      counts[outcome.step]++;
     } catch (err) {
       errors.push(err);
       deps.logger.warn('batch chunk not advanced; the next tick tries again', { job: found.job, chunk: found.chunk, error: err });
+    } finally {
+      await deps.chunks.release(chunk.job, chunk.chunk, tick.owner).catch(() => undefined); // else it runs out
     }
   }
   if (errors.length) throw errors[0];
-  return { followed: open.length, submitted, imported, running };
+  return { followed: open.length, ...counts };
 }
 
-async function followChunk(found: BatchChunk, deps: BatchImportDeps): Promise<{ submitted: boolean; state: 'imported' | 'running' }> {
+/** this tick's lease owner, and when it stops taking up work */
+interface Tick {
+  owner: string;
+  stopAt: number;
+}
+
+async function followChunk(found: BatchChunk, deps: BatchImportDeps, tick: Tick): Promise<{ submitted: boolean; step: Step }> {
   let chunk = found;
   let submitted = false;
   if (chunk.state === 'PREPARED') {
@@ -55,8 +89,7 @@ async function followChunk(found: BatchChunk, deps: BatchImportDeps): Promise<{ 
   }
   const view = await deps.jobs.get(chunk.vertexJob!);
   if (view.phase === 'succeeded') {
-    await importOutput(chunk, view.outputDirectory!, deps);
-    return { submitted, state: 'imported' };
+    return { submitted, step: await importOutput(chunk, view.outputDirectory!, deps, tick) };
   }
   if (view.phase === 'failed') {
     const why = `the Vertex AI batch prediction job ${chunk.vertexJob} ended ${view.state}: ${view.error ?? 'no error given'}`;
@@ -66,12 +99,19 @@ async function followChunk(found: BatchChunk, deps: BatchImportDeps): Promise<{ 
       chunk.images.map((i) => errorResult(base(chunk, i), why, 'BATCH_JOB_FAILED', chunk.model)),
     );
     await deps.chunks.put({ ...chunk, state: 'IMPORTED' });
-    return { submitted, state: 'imported' };
+    return { submitted, step: 'imported' };
   }
-  return { submitted, state: 'running' };
+  return { submitted, step: 'running' };
 }
 
-async function importOutput(chunk: BatchChunk, outputDir: string, deps: BatchImportDeps): Promise<void> {
+/** After a page: false when the tick's budget is spent or its lease was lost (the cursor is saved; the next tick goes on). */
+async function mayGoOn(chunk: BatchChunk, deps: BatchImportDeps, tick: Tick): Promise<boolean> {
+  const clock = deps.clock ?? systemClock;
+  if (clock.now() >= tick.stopAt) return false;
+  return (await deps.chunks.claim(chunk.job, chunk.chunk, tick.owner, clock.now(), deps.chunkLeaseMs)) !== undefined;
+}
+
+async function importOutput(chunk: BatchChunk, outputDir: string, deps: BatchImportDeps, tick: Tick): Promise<Step> {
   const byId = new Map(chunk.images.map((i) => [i.id, i]));
   const all = await deps.files.list(`${outputDir}/`);
   const files = [...all.filter((u) => /\/predictions_\d+\.jsonl$/.test(u)), ...all.filter((u) => /\/errors_\d+\.jsonl$/.test(u))];
@@ -95,6 +135,7 @@ async function importOutput(chunk: BatchChunk, outputDir: string, deps: BatchImp
       await recordAndPublish(deps, chunk.job, results.slice(at, at + deps.pageLines));
       chunk.cursor = { file: f, line: Math.min(at + deps.pageLines, results.length) };
       await deps.chunks.put(chunk);
+      if (!(await mayGoOn(chunk, deps, tick))) return 'paused';
     }
   }
   const missing = chunk.images.filter((i) => !seen.has(i.id));
@@ -105,6 +146,7 @@ async function importOutput(chunk: BatchChunk, outputDir: string, deps: BatchImp
   );
   await deps.chunks.put({ ...chunk, cursor: { file: files.length, line: 0 }, state: 'IMPORTED' });
   deps.logger.info('batch prediction output imported', { job: chunk.job, chunk: chunk.chunk, files: files.length, images: chunk.images.length, missing: missing.length });
+  return 'imported';
 }
 
 function lineResult(chunk: BatchChunk, text: string, byId: Map<string, BatchChunk['images'][number]>): LabelResult | undefined {

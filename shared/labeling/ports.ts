@@ -198,6 +198,15 @@ export interface BatchChunkStore {
   put(c: BatchChunk): Promise<void>;
   /** chunks of every job that are prepared or submitted, not yet imported */
   open(): Promise<BatchChunk[]>;
+  /**
+   * Takes (or, for the same owner, extends) a chunk's lease until `nowMs + leaseMs`, in a
+   * transaction: the chunk as stored, or undefined when it is imported, gone, or leased to another
+   * owner whose lease has not run out by `nowMs`. One follower tick works a chunk at a time,
+   * however many run at once.
+   */
+  claim(job: string, chunk: number, owner: string, nowMs: number, leaseMs: number): Promise<BatchChunk | undefined>;
+  /** gives the lease back if `owner` still holds it */
+  release(job: string, chunk: number, owner: string): Promise<void>;
 }
 
 export interface BatchJobView {

@@ -1,4 +1,4 @@
-import type { Firestore } from '@google-cloud/firestore';
+import { FieldValue, type Firestore } from '@google-cloud/firestore';
 import type { BatchChunk, BatchChunkStore } from '../ports';
 
 /**
@@ -13,16 +13,45 @@ export function firestoreBatchChunks(db: Firestore): BatchChunkStore {
   return {
     async get(job, chunk) {
       const snap = await ref(job, chunk).get();
-      return snap.exists ? (snap.data() as BatchChunk) : undefined;
+      return snap.exists ? chunkOf(snap.data()!) : undefined;
     },
     async put(c) {
-      await ref(c.job, c.chunk).set(JSON.parse(JSON.stringify(c)) as BatchChunk);
+      // merged, so the lease (kept beside the chunk's fields, never on a BatchChunk) stays
+      await ref(c.job, c.chunk).set(JSON.parse(JSON.stringify(c)) as BatchChunk, { merge: true });
     },
     async open() {
       const snap = await db.collection('batchChunks').where('state', 'in', ['PREPARED', 'SUBMITTED']).get();
-      return snap.docs.map((d) => d.data() as BatchChunk).sort((a, b) => a.job.localeCompare(b.job) || a.chunk - b.chunk);
+      return snap.docs.map((d) => chunkOf(d.data())).sort((a, b) => a.job.localeCompare(b.job) || a.chunk - b.chunk);
+    },
+    claim(job, chunk, owner, nowMs, leaseMs) {
+      return db.runTransaction(async (tx) => {
+        const snap = await tx.get(ref(job, chunk));
+        if (!snap.exists) return undefined;
+        const data = snap.data()!;
+        const lease = data.lease as Lease | undefined;
+        if (data.state === 'IMPORTED' || (lease && lease.owner !== owner && lease.untilMs > nowMs)) return undefined;
+        tx.update(ref(job, chunk), { lease: { owner, untilMs: nowMs + leaseMs } satisfies Lease });
+        return chunkOf(data);
+      });
+    },
+    async release(job, chunk, owner) {
+      await db.runTransaction(async (tx) => {
+        const snap = await tx.get(ref(job, chunk));
+        if ((snap.get('lease') as Lease | undefined)?.owner === owner) tx.update(ref(job, chunk), { lease: FieldValue.delete() });
+      });
     },
   };
+}
+
+/** batchChunks/{id}.lease: which follower tick works the chunk, and until when (ms, by the follower's clock) */
+interface Lease {
+  owner: string;
+  untilMs: number;
+}
+
+function chunkOf(data: Record<string, unknown>): BatchChunk {
+  const { lease: _lease, ...chunk } = data;
+  return chunk as unknown as BatchChunk;
 }
 
 /** jobs/{job}.route: how the job runs and why (merged, so the label store's fields stay). */

@@ -87,6 +87,8 @@ describe('labeling: the batch route (BatchPredictionJobs)', () => {
       readConcurrency: 4,
       batchSize: 8,
       pageLines: 4,
+      tickBudgetMs: 60_000,
+      chunkLeaseMs: 60_000,
     };
   }
 
@@ -190,6 +192,65 @@ describe('labeling: the batch route (BatchPredictionJobs)', () => {
       expect(r.error).toContain('ended FAILED');
     }
     expect(pub.completed).toHaveLength(1);
+  });
+
+  it("ticks share chunks by lease (a crashed tick's runs out) and stop at their budget with the cursor saved", async () => {
+    const job = 'batch-job-leases';
+    const refs = (await dropImages(job)).slice(0, 20); // two chunks of 10 digits
+    await firestoreLabelStore(db).setJobTotal(job, 20, MODEL, `gs://${BUCKET}/${job}/_manifest.jsonl`);
+    const pub = new CapturingPublisher();
+    const d = deps(pub, 10);
+    await prepareBatchJob(job, MODEL, refs, BUCKET, d);
+
+    // Another tick works chunk 1: ticks here leave it alone (not even submitted) and do chunk 2.
+    expect(await d.chunks.claim(job, 1, 'another tick', Date.now(), 60_000)).toBeDefined();
+    let last: Awaited<ReturnType<typeof followBatches>> | undefined;
+    await waitFor(
+      async () => {
+        last = await followBatches(d);
+        expect(last.leasedElsewhere).toBeGreaterThanOrEqual(1);
+        return (await d.chunks.get(job, 2))?.state === 'IMPORTED';
+      },
+      60_000,
+      'chunk 2 imported',
+      50,
+    );
+    expect((await d.chunks.get(job, 1))?.state).toBe('PREPARED');
+    expect(await storedResults(job)).toHaveLength(10);
+
+    // That tick crashed: once its lease has run out, a tick takes the chunk over. The clock moves
+    // one step a published result, against a budget of 6: the tick records two pages of 4 and stops.
+    expect(await d.chunks.claim(job, 1, 'another tick', Date.now() - 120_000, 60_000)).toBeDefined(); // expired a minute ago
+    let t = Date.now();
+    const stepping = { now: () => t, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
+    const steppingPub: ResultPublisher = {
+      publishResult: async (r) => {
+        t++;
+        await pub.publishResult(r);
+      },
+      publishJobCompleted: (j, p) => pub.publishJobCompleted(j, p),
+    };
+    await waitFor(
+      async () => {
+        last = await followBatches({ ...d, publisher: steppingPub, clock: stepping, tickBudgetMs: 6 });
+        return last.paused + last.imported > 0;
+      },
+      60_000,
+      'chunk 1 taken up',
+      50,
+    );
+    expect(last).toMatchObject({ paused: 1, imported: 0, leasedElsewhere: 0 });
+    expect((await d.chunks.get(job, 1))?.cursor).toEqual({ file: 0, line: 8 });
+    expect(await storedResults(job)).toHaveLength(18);
+    expect(pub.completed).toHaveLength(0);
+
+    // The next tick goes on from the cursor; nothing is recorded or published twice.
+    await followUntilDone(d);
+    const results = await storedResults(job);
+    expect(results).toHaveLength(20);
+    expect(pub.results).toHaveLength(20);
+    expect(new Set(pub.results.map((r) => r.id)).size).toBe(20);
+    expect(pub.completed).toEqual([{ job, progress: { ok: 20, error: 0 } }]);
   });
 
   it('image-intake routes a manifest by its "mode": batch jobs through the chunks (twice delivered), auto by the cost model, recorded on the job', async () => {

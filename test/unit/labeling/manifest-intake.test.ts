@@ -233,6 +233,8 @@ describe('a manifest taken in as a stream', () => {
         get: async (job, n) => chunks.get(`${job}~${n}`),
         put: async (c) => void chunks.set(`${c.job}~${c.chunk}`, JSON.parse(JSON.stringify(c)) as BatchChunk),
         open: async () => [...chunks.values()].filter((c) => c.state !== 'IMPORTED'),
+        claim: () => Promise.reject(new Error('intake never leases a chunk')),
+        release: () => Promise.reject(new Error('intake never leases a chunk')),
       };
       const batchFiles: BatchFiles = {
         write: async (uri, body) => {
