@@ -150,15 +150,50 @@ export async function waitGroupGone(pgid: number, timeoutMs: number): Promise<bo
   }
 }
 
+/**
+ * A port free on 127.0.0.1 now, for a server that starts a moment later (the gcloud emulators
+ * take their port as an argument). Picked below the kernel's ephemeral range
+ * (net.ipv4.ip_local_port_range, 32768-60999 by default): a port from that range, as
+ * `listen(0)` gives, can be taken in between by any outgoing connection, and under load one
+ * was (EADDRINUSE for the Vertex AI emulator while a bench ran beside the tests). Falls back
+ * to listen(0) if no port below the range is free after a few tries.
+ */
 export async function freePort(): Promise<number> {
+  const low = ephemeralLow();
+  for (let i = 0; low > PRIVATE_LOW + 1000 && i < 32; i++) {
+    const port = PRIVATE_LOW + Math.floor(Math.random() * (low - PRIVATE_LOW));
+    if (await canListen(port)) return port;
+  }
+  return listenOnce(0);
+}
+
+/** the lowest port of the range freePort picks from, well above the usual fixed service ports */
+const PRIVATE_LOW = 20000;
+
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 0 ? low : 32768;
+  } catch {
+    return 32768; // not Linux: the IANA range starts at 49152, so below 32768 is outside it too
+  }
+}
+
+const canListen = (port: number) =>
+  listenOnce(port).then(
+    () => true,
+    () => false,
+  );
+
+function listenOnce(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
     srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.listen(port, '127.0.0.1', () => {
       const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
+      const got = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(got));
     });
   });
 }
