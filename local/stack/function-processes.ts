@@ -3,6 +3,7 @@ import { extname, join } from 'node:path';
 import { freePort, spawnGroup, type GroupProcess, type GroupTracking } from '#local/emulators/process-group';
 import { FUNCTIONS_ENV, READY_FILE_ENV, readyFileSchema, type ServedSpec } from '#local/functions-host/served-spec';
 import type { FunctionSpec } from '#shared/topology';
+import { heapLimitArgs } from './heap-limit';
 import { clearReadyFile, loaderArgs, waitForReadyFile } from './ready-file';
 
 const REPO_ROOT = join(__dirname, '..', '..');
@@ -86,7 +87,7 @@ export async function startFunctionProcesses(opts: {
         const readyFile = join(opts.runDir, `functions-${group[0]!.name}.ready.json`);
         clearReadyFile(readyFile);
         if (stopping) throw new Error('stopped while starting');
-        const proc = spawnGroup(process.execPath, [...loaderArgs(), ENTRY], {
+        const proc = spawnGroup(process.execPath, [...heapLimitArgs(group), ...loaderArgs(), ENTRY], {
           env: { ...process.env, ...opts.env, [FUNCTIONS_ENV]: JSON.stringify(specs), [READY_FILE_ENV]: readyFile },
           cwd: REPO_ROOT,
           track: opts.track(`functions ${label}`),

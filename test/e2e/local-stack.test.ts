@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FUNCTIONS_ENV } from '#local/functions-host/served-spec';
 import { findRunningStack, stackFilePath, type StackInfo } from '#local/stack/stack-file';
 import { OnnxImageClassifier } from '#local/model/onnx-image-classifier';
 import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
@@ -229,6 +230,37 @@ test('with the stack running, bad requests fail with the reason', async () => {
   expect(noModel.stderr).toContain('no model nosuch');
   expect(noJob.stderr).toContain('no job nosuch');
   expect(noVersion.stderr).toContain('digits/v9 does not exist');
+});
+
+test('each function process runs with the heap limit its instances have on Google Cloud', async () => {
+  // Prepare: a running stack
+  const running = await ensureStack();
+  // Act: the processes of the stack's process groups that serve functions, with their node flags
+  const served = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        const specs = readFileSync(`/proc/${pid}/environ`, 'utf8')
+          .split('\0')
+          .find((e) => e.startsWith(`${FUNCTIONS_ENV}=`));
+        if (!running.processGroups.includes(pgrp) || !specs || !argv.some((a) => a.includes('functions-process'))) return [];
+        const names = (JSON.parse(specs.slice(FUNCTIONS_ENV.length + 1)) as Array<{ name: string }>).map((x) => x.name);
+        return [{ names: names.join(','), flag: argv.find((a) => a.startsWith('--max-old-space-size=')) }];
+      } catch {
+        return []; // a process that ended while being read
+      }
+    });
+  // Assert: the 512Mi image-intake gets 256 MiB of old space, the 1Gi predict-worker 512, the 256Mi results-ledger V8's floor of 256 (local/stack/heap-limit.ts)
+  const flags = Object.fromEntries(served.map((x) => [x.names, x.flag]));
+  expect(flags).toMatchObject({
+    'image-intake': '--max-old-space-size=256',
+    'predict-worker': '--max-old-space-size=512',
+    'results-ledger': '--max-old-space-size=256',
+  });
+  expect(served.every((x) => x.flag)).toBe(true);
 });
 
 test('Ctrl-C stops everything the stack started', async () => {

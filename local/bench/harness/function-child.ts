@@ -1,7 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { heapLimitArgs } from '#local/stack/heap-limit';
 import type { PredictStats } from '#shared/labeling/predict-batcher';
+import { TOPOLOGY } from '#shared/topology';
 import type { ChildMessage } from './function-process';
 
 export interface ServedSpec {
@@ -41,7 +43,8 @@ export class FunctionChild {
   async start(): Promise<void> {
     const fd = openSync(this.logFile, 'a');
     const child = fork(join(__dirname, 'function-process.ts'), [], {
-      execArgv: ['--conditions=source', '--import', 'tsx'],
+      // the heap limit of the functions' instances on Google Cloud, as the stack's processes have
+      execArgv: [...heapLimitArgs(TOPOLOGY.functions.filter((f) => this.specs.some((s) => s.name === f.name))), '--conditions=source', '--import', 'tsx'],
       env: { ...this.env, BENCH_FUNCTIONS: JSON.stringify(this.specs) },
       stdio: ['ignore', fd, fd, 'ipc'],
     });
