@@ -1,5 +1,6 @@
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { Duration, type Message, type Subscription } from '@google-cloud/pubsub';
+import { postOnce } from '#local/emulators/http-post';
 
 /**
  * Delivers a pull subscription's messages to a function URL the way a Pub/Sub push
@@ -83,15 +84,7 @@ function pushBody(m: Message, subscription: string): Buffer {
 }
 
 /** Resolves with the answer's status, or 0 when no answer came (refused, reset, timed out). */
-function post(url: string, body: Buffer, agent: Agent, timeoutMs: number): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request(url, { method: 'POST', agent, timeout: timeoutMs, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', () => resolve(0));
-    });
-    req.on('timeout', () => req.destroy(new Error('push timed out')));
-    req.on('error', () => resolve(0));
-    req.end(body);
-  });
+async function post(url: string, body: Buffer, agent: Agent, timeoutMs: number): Promise<number> {
+  const out = await postOnce(url, body, { agent, headers: { 'content-type': 'application/json' }, timeoutMs });
+  return 'status' in out ? out.status : 0;
 }

@@ -1,7 +1,9 @@
 import { appendFile } from 'node:fs/promises';
+import { Agent } from 'node:http';
 import type { Logger } from '#shared/logging/logger';
 import { errorMessage } from '#shared/errors';
 import { SeededRandom } from '#local/model-build/seeded-random';
+import { postOnce } from '#local/emulators/http-post';
 import type { BinaryCloudEvent } from './cloud-event';
 import { nextRedeliveryDelay, type RedeliveryPolicy } from './redelivery-policy';
 
@@ -52,8 +54,12 @@ export class EventDelivery {
   private stopped = false;
   private waiters: Array<() => void> = [];
   private readonly lanes = new Map<string, { inFlight: number; queue: Attempt[]; head: number }>();
+  /** kept-alive connections, as many per host as a URL may have requests in flight */
+  private readonly agent: Agent;
 
-  constructor(private readonly opts: { retry: RedeliveryPolicy; deadLetterFile: string; logger: Logger; timeoutMs?: number; maxInFlightPerUrl?: number }) {}
+  constructor(private readonly opts: { retry: RedeliveryPolicy; deadLetterFile: string; logger: Logger; timeoutMs?: number; maxInFlightPerUrl?: number }) {
+    this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxInFlightPerUrl ?? DEFAULT_MAX_IN_FLIGHT_PER_URL });
+  }
 
   setFaults(f: DeliveryFaults): void {
     this.faults = { duplicates: Math.max(1, Math.floor(f.duplicates ?? 1)), shuffle: !!f.shuffle };
@@ -89,6 +95,7 @@ export class EventDelivery {
     this.timers.clear();
     for (const c of this.controllers) c.abort();
     this.lanes.clear();
+    this.agent.destroy();
     this.pending = 0;
     this.held = [];
     this.settle();
@@ -144,21 +151,12 @@ export class EventDelivery {
 
   private async attempt(a: Attempt): Promise<void> {
     if (this.stopped) return;
-    const log = this.opts.logger.child({ eventId: a.event.id, eventType: a.event.type, bucket: a.event.bucket, object: a.event.name, url: a.url });
     const controller = new AbortController();
     this.controllers.add(controller);
-    const timeout = setTimeout(() => controller.abort(), this.opts.timeoutMs ?? 30_000);
-    let failure: string | undefined;
-    try {
-      const res = await fetch(a.url, { method: 'POST', headers: a.event.headers, body: a.event.body, signal: controller.signal });
-      await res.arrayBuffer().catch(() => undefined);
-      if (res.status < 200 || res.status > 299) failure = `HTTP ${res.status}`;
-    } catch (err) {
-      failure = errorMessage((err as { cause?: unknown }).cause ?? err);
-    } finally {
-      clearTimeout(timeout);
-      this.controllers.delete(controller);
-    }
+    const out = await postOnce(a.url, a.event.body, { agent: this.agent, headers: a.event.headers, timeoutMs: this.opts.timeoutMs ?? 30_000, signal: controller.signal });
+    this.controllers.delete(controller);
+    const failure = 'error' in out ? out.error : out.status < 200 || out.status > 299 ? `HTTP ${out.status}` : undefined;
+    const log = this.opts.logger.child({ eventId: a.event.id, eventType: a.event.type, bucket: a.event.bucket, object: a.event.name, url: a.url });
     if (this.stopped) return;
     if (failure === undefined) {
       log.debug('event delivered', { attempt: a.failures + 1 });
