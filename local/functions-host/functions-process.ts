@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { serveFunction } from '#local/functions-host/serve-function';
-import { FUNCTIONS_ENV, READY_FILE_ENV, servedSpecSchema, type ServedSpec } from '#local/functions-host/served-spec';
+import { CPU_PROF_ENV, FUNCTIONS_ENV, READY_FILE_ENV, servedSpecSchema, type ServedSpec } from '#local/functions-host/served-spec';
 import { writeReadyFile } from '#local/stack/ready-file';
 
 async function run(): Promise<void> {
@@ -32,6 +32,9 @@ async function run(): Promise<void> {
 function servedOptions(s: ServedSpec): { port: number; pubsubSource?: string } {
   return { port: s.port, ...(s.pubsubSource ? { pubsubSource: s.pubsubSource } : {}) };
 }
+
+// A profiled process ends on SIGTERM by exiting, which is when node writes the profile.
+if (process.env[CPU_PROF_ENV]) process.once('SIGTERM', () => process.exit(0));
 
 run().catch((err: unknown) => {
   process.stderr.write(`function process failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -17,5 +17,7 @@ export const readyFileSchema = z.object({ pid: z.number().int().positive(), func
 
 /** JSON ServedSpec[] */
 export const FUNCTIONS_ENV = 'DROPSHIP_FUNCTIONS';
+/** a folder: function processes run with --cpu-prof into it, and exit on SIGTERM so the profile is written */
+export const CPU_PROF_ENV = 'DROPSHIP_FUNCTIONS_CPU_PROF';
 /** where the process writes {pid, functions: {name: url}} once every function listens */
 export const READY_FILE_ENV = 'DROPSHIP_FUNCTIONS_READY';

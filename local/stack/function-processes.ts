@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { freePort, spawnGroup, type GroupProcess, type GroupTracking } from '#local/emulators/process-group';
-import { FUNCTIONS_ENV, READY_FILE_ENV, readyFileSchema, type ServedSpec } from '#local/functions-host/served-spec';
+import { CPU_PROF_ENV, FUNCTIONS_ENV, READY_FILE_ENV, readyFileSchema, type ServedSpec } from '#local/functions-host/served-spec';
 import type { FunctionSpec } from '#shared/topology';
 import { heapLimitArgs } from './heap-limit';
 import { clearReadyFile, loaderArgs, waitForReadyFile } from './ready-file';
@@ -29,6 +29,16 @@ export interface FunctionProcesses {
   /** functions TOPOLOGY names whose code is not in functions/ */
   readonly missing: string[];
   stop(): Promise<void>;
+}
+
+/**
+ * DROPSHIP_FUNCTIONS_CPU_PROF=DIR: each function process writes a V8 CPU profile into DIR when
+ * it is stopped (for benches: `npm run bench -- --only folder-copy` with it set shows where
+ * image-intake's time goes). node refuses --cpu-prof in NODE_OPTIONS, so it is a flag here.
+ */
+function profileArgs(): string[] {
+  const dir = process.env[CPU_PROF_ENV];
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }
 
 /** the functions of TOPOLOGY split into the processes that serve them */
@@ -87,7 +97,7 @@ export async function startFunctionProcesses(opts: {
         const readyFile = join(opts.runDir, `functions-${group[0]!.name}.ready.json`);
         clearReadyFile(readyFile);
         if (stopping) throw new Error('stopped while starting');
-        const proc = spawnGroup(process.execPath, [...heapLimitArgs(group), ...loaderArgs(), ENTRY], {
+        const proc = spawnGroup(process.execPath, [...heapLimitArgs(group), ...profileArgs(), ...loaderArgs(), ENTRY], {
           env: { ...process.env, ...opts.env, [FUNCTIONS_ENV]: JSON.stringify(specs), [READY_FILE_ENV]: readyFile },
           cwd: REPO_ROOT,
           track: opts.track(`functions ${label}`),
