@@ -1,6 +1,10 @@
 import { Agent } from 'node:http';
-import { Duration, type Message, type Subscription } from '@google-cloud/pubsub';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { v1, type Subscription } from '@google-cloud/pubsub';
+import type { google } from '@google-cloud/pubsub/build/protos/protos';
 import { postOnce } from '#local/emulators/http-post';
+
+type ReceivedMessage = google.pubsub.v1.IReceivedMessage;
 
 /**
  * Delivers a pull subscription's messages to a function URL the way a Pub/Sub push
@@ -14,12 +18,27 @@ import { postOnce } from '#local/emulators/http-post';
  * subscription (measured: never more than 2 pushes in flight), while Google Cloud pushes many
  * messages at once to a function that serves `concurrency` requests per instance. The predict
  * worker batches concurrent deliveries, so the local stack must deliver concurrently too.
+ *
+ * Why unary Pull, asking for only as many messages as there are free slots, and not the
+ * client's streaming pull: the emulator does not hold back a streaming pull to its
+ * maxOutstandingMessages, so behind a busy function it hands over the whole backlog, which
+ * waits in the client while its ack deadlines run out; every expired message goes back into
+ * the emulator's retry queue, whose cost grows with its length (a 100,000-image job's results
+ * spent the emulator's CPU there, in MessageBacklog.updateExpiredAckDeadlines, and the job
+ * slowed to a third). With Pull a message is leased only when a slot is free, so it is posted
+ * at once, as Google Cloud's push posts a message it has taken from the backlog.
  */
 export interface PushBridge {
   /** pushes answered 2xx (acked) and otherwise (nacked) */
   readonly counts: { acked: number; nacked: number };
   close(): Promise<void>;
 }
+
+/** how long one Pull waits for messages (the emulator answers sooner when any arrive) */
+const PULL_WAIT_MS = 30_000;
+/** acks and nacks are sent together, at most this long after their push answered */
+const ACK_FLUSH_MS = 20;
+const MAX_ACK_IDS = 1_000;
 
 export function startPushBridge(opts: {
   subscription: Subscription;
@@ -33,58 +52,109 @@ export function startPushBridge(opts: {
   const counts = { acked: 0, nacked: 0 };
   const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
   const target = typeof opts.url === 'string' ? () => opts.url as string : opts.url;
-  const sub = opts.subscription;
-  const subscriptionPath = sub.name;
-  // The client extends leases while a POST runs; the POST's own timeout ends it at the deadline.
-  // The client would otherwise lease messages for 10 s at first and extend from there; messages
-  // it holds back for flow control then expire and come again while their first copy still
-  // waits. Lease them for the subscription's ack deadline, as a push delivery has.
-  const deadline = Duration.from({ seconds: Math.min(600, Math.max(10, Math.ceil(opts.timeoutMs / 1000))) });
-  sub.setOptions({
-    flowControl: { maxMessages: opts.concurrency, allowExcessMessages: false },
-    minAckDeadline: deadline,
-    maxAckDeadline: deadline,
-  });
-  sub.on('message', (m: Message) => {
-    void post(target(), pushBody(m, subscriptionPath), agent, opts.timeoutMs).then((status) => {
-      if (status >= 200 && status < 300) {
-        counts.acked++;
-        m.ack();
-      } else {
-        counts.nacked++;
-        m.nack();
+  const subscription = opts.subscription.name;
+  const client = opts.subscription.pubsub.getClientConfig().then((cfg) => new v1.SubscriberClient(cfg as ConstructorParameters<typeof v1.SubscriberClient>[0]));
+  let closed = false;
+  let inFlight = 0;
+  let slotFreed: (() => void) | undefined;
+  const toAck: string[] = [];
+  const toNack: string[] = [];
+  let flushTimer: NodeJS.Timeout | undefined;
+
+  const flush = async () => {
+    flushTimer = undefined;
+    const c = await client;
+    const acks = toAck.splice(0);
+    const nacks = toNack.splice(0);
+    // A lost ack or nack is a redelivery, as on Google Cloud: nothing to do but go on.
+    for (let i = 0; i < acks.length; i += MAX_ACK_IDS) await c.acknowledge({ subscription, ackIds: acks.slice(i, i + MAX_ACK_IDS) }).catch(() => undefined);
+    for (let i = 0; i < nacks.length; i += MAX_ACK_IDS) await c.modifyAckDeadline({ subscription, ackIds: nacks.slice(i, i + MAX_ACK_IDS), ackDeadlineSeconds: 0 }).catch(() => undefined);
+  };
+  const settle = (ackId: string, ok: boolean) => {
+    (ok ? toAck : toNack).push(ackId);
+    flushTimer ??= setTimeout(() => void flush(), ACK_FLUSH_MS);
+  };
+
+  const deliver = async (m: ReceivedMessage) => {
+    const out = await postOnce(target(), pushBody(m, subscription), { agent, headers: { 'content-type': 'application/json' }, timeoutMs: opts.timeoutMs });
+    const ok = 'status' in out && out.status >= 200 && out.status < 300;
+    if (ok) counts.acked++;
+    else counts.nacked++;
+    settle(m.ackId!, ok);
+  };
+
+  const loop = async () => {
+    const c = await client;
+    let idle = 0;
+    while (!closed) {
+      const free = opts.concurrency - inFlight;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (slotFreed = resolve));
+        continue;
       }
-    });
-  });
-  // Stream errors are retried by the client; an unhandled 'error' event would end the process.
-  sub.on('error', () => undefined);
+      let received: ReceivedMessage[] = [];
+      try {
+        const [res] = await c.pull({ subscription, maxMessages: free }, { timeout: PULL_WAIT_MS, retry: null });
+        received = res.receivedMessages ?? [];
+      } catch {
+        if (closed) return;
+        // deadline passed with nothing to deliver, or the emulator is restarting: ask again shortly
+      }
+      if (closed) {
+        // taken after close began: handed back at once rather than left to expire
+        for (const m of received) settle(m.ackId!, false);
+        return;
+      }
+      // The emulator can answer an empty Pull at once: back off a little while idle.
+      if (received.length === 0) {
+        idle = Math.min(200, idle + 20);
+        await sleep(idle);
+        continue;
+      }
+      idle = 0;
+      for (const m of received) {
+        inFlight++;
+        void deliver(m).finally(() => {
+          inFlight--;
+          const wake = slotFreed;
+          slotFreed = undefined;
+          wake?.();
+        });
+      }
+    }
+  };
+  const running = loop().catch(() => undefined);
+
   return {
     counts,
     close: async () => {
-      await sub.close();
+      closed = true;
+      slotFreed?.();
+      const c = await client;
+      await Promise.race([running, sleep(1_000)]);
+      clearTimeout(flushTimer);
+      await flush();
+      await c.close();
       agent.destroy();
     },
   };
 }
 
-function pushBody(m: Message, subscription: string): Buffer {
+function pushBody(m: ReceivedMessage, subscription: string): Buffer {
+  const msg = m.message ?? {};
+  const t = msg.publishTime;
+  const publishTime = t ? new Date(Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString() : new Date().toISOString();
   return Buffer.from(
     JSON.stringify({
       message: {
-        data: m.data.toString('base64'),
-        attributes: m.attributes,
-        messageId: m.id,
-        publishTime: m.publishTime.toISOString(),
+        data: Buffer.from(msg.data ?? new Uint8Array()).toString('base64'),
+        attributes: msg.attributes ?? {},
+        messageId: msg.messageId,
+        publishTime,
       },
       subscription,
       // Only set when the subscription has a dead-letter policy, as on Google Cloud.
       ...(m.deliveryAttempt ? { deliveryAttempt: m.deliveryAttempt } : {}),
     }),
   );
-}
-
-/** Resolves with the answer's status, or 0 when no answer came (refused, reset, timed out). */
-async function post(url: string, body: Buffer, agent: Agent, timeoutMs: number): Promise<number> {
-  const out = await postOnce(url, body, { agent, headers: { 'content-type': 'application/json' }, timeoutMs });
-  return 'status' in out ? out.status : 0;
 }

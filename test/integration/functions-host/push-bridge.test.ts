@@ -18,16 +18,20 @@ import { waitFor } from '#test/support/wait-for';
  * (the emulator's own push never has more than two), and a message the function keeps failing
  * is dead-lettered after the function's maxDeliveryAttempts.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 const CONCURRENCY = 4;
 const MAX_ATTEMPTS = 5;
+/** the backlog test: more messages than the slow function takes within one 10 s ack deadline */
+const BACKLOG = 2_500;
+const SLOW_MS = 15;
 const project = uniqueProjectId('demo-bridge');
 const topology: Topology = {
   buckets: { models: { purpose: '' }, images: { purpose: '' } },
   topics: [
     { name: 'work', deadLetterTopic: 'work-dead-letter', purpose: '' },
     { name: 'work-dead-letter', purpose: '' },
+    { name: 'backlog', deadLetterTopic: 'work-dead-letter', purpose: '' },
   ],
   functions: [
     {
@@ -36,6 +40,17 @@ const topology: Topology = {
       trigger: { kind: 'pubsub', topic: 'work', maxDeliveryAttempts: MAX_ATTEMPTS },
       env: [],
       timeoutSeconds: 60,
+      memory: '256Mi',
+      concurrency: CONCURRENCY,
+      retryOnFailure: true,
+    },
+    {
+      name: 'slow',
+      source: 'slow',
+      trigger: { kind: 'pubsub', topic: 'backlog', maxDeliveryAttempts: MAX_ATTEMPTS },
+      env: [],
+      // the ack deadline: Pub/Sub's shortest
+      timeoutSeconds: 10,
       memory: '256Mi',
       concurrency: CONCURRENCY,
       retryOnFailure: true,
@@ -51,6 +66,8 @@ interface Push {
 }
 
 const received: Push[] = [];
+/** messageId -> posts of the slow function */
+const slowPosts = new Map<string, number>();
 let inFlight = 0;
 let maxInFlight = 0;
 /** held requests: released together once the function has `CONCURRENCY` of them */
@@ -73,6 +90,11 @@ beforeAll(async () => {
   requireEmulatorEnv();
   server = createServer((req, res) => {
     void readJson(req).then((push) => {
+      if (req.url === '/slow') {
+        slowPosts.set(push.message.messageId, (slowPosts.get(push.message.messageId) ?? 0) + 1);
+        setTimeout(() => res.writeHead(204).end(), SLOW_MS);
+        return;
+      }
       received.push(push);
       if (push.message.attributes.fail) {
         res.writeHead(500).end();
@@ -99,7 +121,7 @@ beforeAll(async () => {
     storage: new Storage({ apiEndpoint: storageEmu.url, projectId: project }),
     notifications: storageEmu,
     buckets: { models: 'bridge-models', images: 'bridge-images' },
-    functionUrls: { worker: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` },
+    functionUrls: { worker: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, slow: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slow` },
     topology,
   });
 });
@@ -144,4 +166,21 @@ test(`a message the function keeps failing is dead-lettered after ${MAX_ATTEMPTS
   } finally {
     await tap.close();
   }
+});
+
+test('a backlog longer than an ack deadline is delivered once per message: none waits leased until it expires', async () => {
+  // Prepare: BACKLOG messages waiting, which a function taking SLOW_MS each at CONCURRENCY
+  // works off in about 10 s, the subscription's ack deadline. A bridge that leased more than it
+  // posts (the client's streaming pull, which the emulator hands the whole backlog) let leased
+  // messages expire and come again: duplicates, and the emulator's CPU on its retry queue.
+  const topic = pubsub.topic('backlog');
+  const ids: string[] = [];
+  for (let i = 0; i < BACKLOG; i += 500) ids.push(...(await Promise.all(Array.from({ length: 500 }, (_, j) => topic.publishMessage({ data: Buffer.from(`b${i + j}`) })))));
+  // Act: wait until every message was posted, and a while longer for late copies
+  await waitFor(() => slowPosts.size >= BACKLOG, 100_000, `all ${BACKLOG} backlog messages posted`, 100);
+  await new Promise((r) => setTimeout(r, 12_000));
+  // Assert: each exactly once
+  expect(slowPosts.size).toBe(BACKLOG);
+  expect([...slowPosts.values()].filter((n) => n > 1)).toEqual([]);
+  expect(new Set(ids).size).toBe(BACKLOG);
 });
