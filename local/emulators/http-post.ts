@@ -16,22 +16,27 @@ export function postOnce(url: string, body: string | Buffer, opts: { agent: Agen
       clearTimeout(timer);
       resolve(out);
     };
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent: opts.agent,
-        headers: { ...opts.headers, 'content-length': String(Buffer.byteLength(body)) },
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => settle({ status: res.statusCode ?? 0 }));
-        res.on('error', (err) => settle({ error: err.message }));
-      },
-    );
-    timer = setTimeout(() => req.destroy(new Error(`no answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
-    req.on('error', (err) => settle({ error: err.message }));
-    req.end(body);
+    // request() throws at once for a URL or header it cannot send (an https: URL, say): a failure like any other
+    try {
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          agent: opts.agent,
+          headers: { ...opts.headers, 'content-length': String(Buffer.byteLength(body)) },
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => settle({ status: res.statusCode ?? 0 }));
+          res.on('error', (err) => settle({ error: err.message }));
+        },
+      );
+      timer = setTimeout(() => req.destroy(new Error(`no answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+      req.on('error', (err) => settle({ error: err.message }));
+      req.end(body);
+    } catch (err) {
+      settle({ error: err instanceof Error ? err.message : String(err) });
+    }
   });
 }

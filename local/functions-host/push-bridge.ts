@@ -67,16 +67,21 @@ export function startPushBridge(opts: {
     const acks = toAck.splice(0);
     const nacks = toNack.splice(0);
     // A lost ack or nack is a redelivery, as on Google Cloud: nothing to do but go on.
-    for (let i = 0; i < acks.length; i += MAX_ACK_IDS) await c.acknowledge({ subscription, ackIds: acks.slice(i, i + MAX_ACK_IDS) }).catch(() => undefined);
-    for (let i = 0; i < nacks.length; i += MAX_ACK_IDS) await c.modifyAckDeadline({ subscription, ackIds: nacks.slice(i, i + MAX_ACK_IDS), ackDeadlineSeconds: 0 }).catch(() => undefined);
+    // Not retried for minutes (gax's default) when the emulator is gone, so close() never hangs on them.
+    const call = { timeout: 5_000, retry: null };
+    for (let i = 0; i < acks.length; i += MAX_ACK_IDS) await c.acknowledge({ subscription, ackIds: acks.slice(i, i + MAX_ACK_IDS) }, call).catch(() => undefined);
+    for (let i = 0; i < nacks.length; i += MAX_ACK_IDS) await c.modifyAckDeadline({ subscription, ackIds: nacks.slice(i, i + MAX_ACK_IDS), ackDeadlineSeconds: 0 }, call).catch(() => undefined);
   };
   const settle = (ackId: string, ok: boolean) => {
     (ok ? toAck : toNack).push(ackId);
     flushTimer ??= setTimeout(() => void flush(), ACK_FLUSH_MS);
   };
 
+  // The lease runs from the Pull and is not extended: a push gets the ack deadline less a second,
+  // so its ack reaches the emulator before the lease ends.
+  const postTimeoutMs = Math.max(1_000, opts.timeoutMs - 1_000);
   const deliver = async (m: ReceivedMessage) => {
-    const out = await postOnce(target(), pushBody(m, subscription), { agent, headers: { 'content-type': 'application/json' }, timeoutMs: opts.timeoutMs });
+    const out = await postOnce(target(), pushBody(m, subscription), { agent, headers: { 'content-type': 'application/json' }, timeoutMs: postTimeoutMs });
     const ok = 'status' in out && out.status >= 200 && out.status < 300;
     if (ok) counts.acked++;
     else counts.nacked++;

@@ -5,14 +5,15 @@ import type { FunctionSpec } from '#shared/topology';
  * (Google's Node.js runtime page says to put --max-old-space-size in NODE_OPTIONS yourself),
  * so Node sizes the heap from the instance's memory limit, which it reads from the cgroup
  * (uv_get_constrained_memory), with V8's rule for 64-bit heaps without pointer compression:
- * old space = memory / 4 x 2, at least 256 MiB (Heap::HeapSizeFromPhysicalMemory,
- * kPhysicalMemoryToOldGenerationRatio = 4, kHeapLimitMultiplier = 2, V8HeapTrait::kMinSize).
+ * old space = memory / 4 x 2, at least 256 MiB and at most 4 GiB (Heap::HeapSizeFromPhysicalMemory,
+ * kPhysicalMemoryToOldGenerationRatio = 4, kHeapLimitMultiplier = 2, V8HeapTrait::kMinSize,
+ * MaxOldGenerationSize).
  * The local stack's processes get the same limit: without it Node sizes their heap from this
  * machine's memory (4 GiB of old space here) and collects so lazily that native memory held
  * by garbage (sharp's images) piles up far past what a 512 MiB instance could hold.
  */
 export function heapLimitMiB(memory: string): number {
-  return Math.max(256, Math.floor(memoryMiB(memory) / 2));
+  return Math.min(4096, Math.max(256, Math.floor(memoryMiB(memory) / 2)));
 }
 
 /** Cloud Functions memory ('256Mi', '1Gi', '512M', '2G') in MiB */
@@ -34,6 +35,7 @@ export function memoryMiB(memory: string): number {
 
 /** node's flag for a process serving `group`: the largest limit of its functions (a shared process stands in for several instances) */
 export function heapLimitArgs(group: readonly FunctionSpec[]): string[] {
+  if (group.length === 0) throw new Error('a function process serves at least one function');
   const mib = Math.max(...group.map((f) => heapLimitMiB(f.memory)));
   return [`--max-old-space-size=${mib}`];
 }

@@ -1,7 +1,6 @@
 import { appendFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import type { Logger } from '#shared/logging/logger';
-import { errorMessage } from '#shared/errors';
 import { SeededRandom } from '#local/model-build/seeded-random';
 import { postOnce } from '#local/emulators/http-post';
 import type { BinaryCloudEvent } from './cloud-event';

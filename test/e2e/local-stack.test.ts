@@ -246,9 +246,12 @@ test('each function process runs with the heap limit its instances have on Googl
         const specs = readFileSync(`/proc/${pid}/environ`, 'utf8')
           .split('\0')
           .find((e) => e.startsWith(`${FUNCTIONS_ENV}=`));
-        if (!running.processGroups.includes(pgrp) || !specs || !argv.some((a) => a.includes('functions-process'))) return [];
+        // the function process itself, not its watchdog (node -e SCRIPT -- node ... functions-process.ts)
+        const entry = argv.findIndex((a) => a.includes('functions-process'));
+        if (!running.processGroups.includes(pgrp) || !specs || entry < 0 || argv[1] === '-e') return [];
         const names = (JSON.parse(specs.slice(FUNCTIONS_ENV.length + 1)) as Array<{ name: string }>).map((x) => x.name);
-        return [{ names: names.join(','), flag: argv.find((a) => a.startsWith('--max-old-space-size=')) }];
+        // a node flag only before the entry script: after it, it would be the script's argument
+        return [{ names: names.join(','), flag: argv.slice(0, entry).find((a) => a.startsWith('--max-old-space-size=')) }];
       } catch {
         return []; // a process that ended while being read
       }

@@ -38,11 +38,9 @@ describe('postOnce', () => {
   });
 
   test('says why no answer came: refused, too slow, aborted', async () => {
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((r) => closed.close(r));
-    expect(await postOnce(`http://127.0.0.1:${port}/`, 'x', { agent, headers: {}, timeoutMs: 5_000 })).toEqual({ error: expect.stringContaining('ECONNREFUSED') });
+    // port 1: privileged, so no test process can be listening there
+    expect(await postOnce('http://127.0.0.1:1/', 'x', { agent, headers: {}, timeoutMs: 5_000 })).toEqual({ error: expect.stringContaining('ECONNREFUSED') });
+    expect(await postOnce('https://127.0.0.1:1/', 'x', { agent, headers: {}, timeoutMs: 5_000 })).toEqual({ error: expect.stringContaining('not supported') });
     expect(await postOnce(`${url}/slow`, 'x', { agent, headers: {}, timeoutMs: 300 })).toEqual({ error: 'no answer within 300 ms' });
     const ac = new AbortController();
     const aborted = postOnce(`${url}/slow`, 'x', { agent, headers: {}, timeoutMs: 5_000, signal: ac.signal });

@@ -3,8 +3,10 @@ import { heapLimitArgs, heapLimitMiB, memoryMiB } from '#local/stack/heap-limit'
 import { TOPOLOGY } from '#shared/topology';
 
 describe("a function process's heap limit", () => {
-  test("is V8's for the instance's memory: half of it, at least 256 MiB", () => {
-    expect([heapLimitMiB('128Mi'), heapLimitMiB('256Mi'), heapLimitMiB('512Mi'), heapLimitMiB('1Gi'), heapLimitMiB('2Gi'), heapLimitMiB('8Gi')]).toEqual([256, 256, 256, 512, 1024, 4096]);
+  test("is V8's for the instance's memory: half of it, at least 256 MiB, at most 4 GiB", () => {
+    expect([heapLimitMiB('128Mi'), heapLimitMiB('256Mi'), heapLimitMiB('512Mi'), heapLimitMiB('1Gi'), heapLimitMiB('2Gi'), heapLimitMiB('8Gi'), heapLimitMiB('32Gi')]).toEqual([
+      256, 256, 256, 512, 1024, 4096, 4096,
+    ]);
   });
 
   test('reads the memory sizes Cloud Functions takes, and refuses others', () => {
@@ -18,6 +20,7 @@ describe("a function process's heap limit", () => {
     expect(heapLimitArgs(TOPOLOGY.functions)).toEqual([`--max-old-space-size=${Math.max(...TOPOLOGY.functions.map((f) => heapLimitMiB(f.memory)))}`]);
     const intake = TOPOLOGY.functions.find((f) => f.name === 'image-intake')!;
     expect(heapLimitArgs([intake])).toEqual(['--max-old-space-size=256']);
+    expect(() => heapLimitArgs([])).toThrow('at least one function');
   });
 
   test('is the limit node really runs with', () => {
