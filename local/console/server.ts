@@ -18,10 +18,14 @@ export interface ConsoleOptions {
   /** the images bucket, to count a folder job's images (it has no total) */
   imagesBucket?: string;
   port?: number;
+  /** how long the Firestore listeners outlive the last open page (default 10 s: a reload reconnects within a second) */
+  unlistenAfterMs?: number;
 }
 
 export interface RunningConsole {
   url: string;
+  /** whether the Firestore listeners run (only while a page has /events open) */
+  readonly listening: boolean;
   close(): Promise<void>;
 }
 
@@ -67,24 +71,45 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
       pending.clear();
     }, 300);
   };
-  const unsubs = [
-    db.collection('models').onSnapshot(
-      () => changed('models'),
-      () => undefined,
-    ),
-    db.collectionGroup('versions').onSnapshot(
-      () => changed('models'),
-      () => undefined,
-    ),
-    db.collection('jobs').onSnapshot(
-      () => changed('jobs'),
-      () => undefined,
-    ),
-    db.collectionGroup('counters').onSnapshot(
-      () => changed('jobs'),
-      () => undefined,
-    ),
-  ];
+  // Listened to only while a page is open: a listener costs the database work on every write it
+  // might match (on Google Cloud, a read billed per change), and nobody needs it with no page open.
+  let unsubs: Array<() => void> = [];
+  let unlistenTimer: NodeJS.Timeout | undefined;
+  const listen = () => {
+    clearTimeout(unlistenTimer);
+    unlistenTimer = undefined;
+    if (unsubs.length > 0) return;
+    unsubs = [
+      db.collection('models').onSnapshot(
+        () => changed('models'),
+        () => undefined,
+      ),
+      db.collectionGroup('versions').onSnapshot(
+        () => changed('models'),
+        () => undefined,
+      ),
+      db.collection('jobs').onSnapshot(
+        () => changed('jobs'),
+        () => undefined,
+      ),
+      db.collectionGroup('counters').onSnapshot(
+        () => changed('jobs'),
+        () => undefined,
+      ),
+    ];
+  };
+  const unlisten = () => {
+    clearTimeout(unlistenTimer);
+    unlistenTimer = undefined;
+    for (const u of unsubs.splice(0)) u();
+  };
+  /** the last page gone: the listeners stop a little later, so a reload keeps them */
+  const unlistenSoon = () => {
+    if (clients.size > 0) return;
+    clearTimeout(unlistenTimer);
+    unlistenTimer = setTimeout(unlisten, opts.unlistenAfterMs ?? 10_000);
+    unlistenTimer.unref();
+  };
 
   const routes: Array<[RegExp, (m: RegExpMatchArray, url: URL) => Promise<unknown>]> = [
     [/^\/api\/target$/, async () => ({ kind: opts.kind, project: opts.project })],
@@ -128,7 +153,11 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
       res.write('retry: 1000\n\n');
       clients.add(res);
-      req.on('close', () => clients.delete(res));
+      listen();
+      req.on('close', () => {
+        clients.delete(res);
+        unlistenSoon();
+      });
       return;
     }
     const thumb = url.pathname.match(/^\/thumb\/([^/]+)\/([^/]+)$/);
@@ -158,8 +187,11 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   port = (server.address() as { port: number }).port;
   return {
     url: `http://127.0.0.1:${port}/`,
+    get listening() {
+      return unsubs.length > 0;
+    },
     async close() {
-      unsubs.forEach((u) => u());
+      unlisten();
       for (const c of clients) c.end();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

@@ -46,7 +46,7 @@ beforeAll(async () => {
   await db.doc('models/digits').set({ model: 'digits', endpoint: 'projects/p/locations/r/endpoints/digits', traffic: { v1: 100 } });
   await db.doc('models/digits/versions/v1').set({ version: 'v1', state: 'DEPLOYED', traffic: 'replace', createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:00:00.000Z', history: [] });
   await db.doc('jobs/j1').set({ job: 'j1', state: 'RUNNING', total: 2 });
-  web = await startConsole({ firestore: db, storage: new Storage({ apiEndpoint: 'http://127.0.0.1:9', projectId: project }), kind: 'local', project, cacheDir });
+  web = await startConsole({ firestore: db, storage: new Storage({ apiEndpoint: 'http://127.0.0.1:9', projectId: project }), kind: 'local', project, cacheDir, unlistenAfterMs: 200 });
   port = Number(new URL(web.url).port);
 });
 
@@ -65,6 +65,35 @@ test('its own names are answered: 127.0.0.1:<port> and localhost:<port>', async 
   expect((await send('/')).body).toContain('<html');
   expect((await send('/events')).status).toBe(200);
 });
+
+test('Firestore is listened to only while a page has /events open: a job change reaches it, and the listeners stop after the last page goes', async () => {
+  await waitFor(() => !web.listening, 'no listeners before a page opens');
+  const got: string[] = [];
+  const stream = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/events' }, resolve);
+    req.on('error', reject);
+    req.end();
+  });
+  stream.setEncoding('utf8');
+  stream.on('data', (c: string) => got.push(c));
+  expect(web.listening).toBe(true);
+  // the first snapshots arrive (and are announced) first; a change after them is announced too
+  await new Promise((r) => setTimeout(r, 1000));
+  got.length = 0;
+  await db.doc('jobs/j-live').set({ job: 'j-live', state: 'RUNNING' });
+  await waitFor(() => got.join('').includes('"what":"jobs"'), 'the job change announced');
+  stream.destroy();
+  await waitFor(() => !web.listening, 'listeners stopped after the page closed');
+  await db.doc('jobs/j-live').delete();
+});
+
+async function waitFor(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 test('any other Host gets 403 and no data, on every path (DNS rebinding)', async () => {
   const hosts = [`evil.example:${port}`, 'evil.example', `127.0.0.1:${port + 1}`, '127.0.0.1', 'localhost', `localhost.evil.example:${port}`, `127.0.0.2:${port}`, `[::1]:${port}`, ''];
