@@ -3,6 +3,7 @@ import { TransientError } from '#shared/errors';
 import { GrpcCode, grpcCode } from '#shared/retry/error-codes';
 import { FieldValue, type DocumentData, type DocumentReference, type Firestore } from '@google-cloud/firestore';
 import { FirestoreWriteBatcher } from '#shared/adapters/firestore-write-batcher';
+import { EventDoneMarks, markedDone } from './event-done-marks';
 import type { ClaimOutcome, JobDoc, LabelStore, Progress } from '../ports';
 import { resultFromDocument, type LabelResult } from '../result';
 
@@ -26,7 +27,9 @@ export interface LabelStoreOptions {
  *   (doc)          job, model, state RUNNING|COMPLETED, total (manifest jobs), counts (rollup)
  *   results/{id}   one per image (LabelResult) + published, publishLeaseUntil
  *   counters/{n}   ok, error: the source of truth for progress
- *   events/{hash}  intake idempotency claims (bucket/name#generation)
+ *   events/{hash}  intake idempotency claims (bucket/name#generation); doneIn names the
+ *                  eventsDone/{group} document its done mark goes to
+ *   eventsDone/{group}  keys: the hashes of the events claimed together (one instance, one second) that are done
  *   markers/completed  the job-completed message's claim
  */
 export function firestoreLabelStore(db: Firestore, now: () => number = Date.now, opts: LabelStoreOptions = {}): LabelStore {
@@ -34,7 +37,12 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now,
   const jobRef = (job: string) => db.collection('jobs').doc(job);
   const results = (job: string) => jobRef(job).collection('results');
   const counters = (job: string) => jobRef(job).collection('counters');
-  const eventRef = (job: string, key: string) => jobRef(job).collection('events').doc(createHash('sha256').update(key).digest('hex').slice(0, 40));
+  const eventHash = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 40);
+  const eventRef = (job: string, key: string) => jobRef(job).collection('events').doc(eventHash(key));
+  const doneGroupRef = (job: string, group: string) => jobRef(job).collection('eventsDone').doc(group);
+  const doneMarks = new EventDoneMarks(db, opts.eventWriteWindowMs ?? 0);
+  /** the done-marks group of each event this instance holds the claim of (set when claimed, read when finished) */
+  const heldGroups = new Map<string, string>();
   const completionRef = (job: string) => jobRef(job).collection('markers').doc('completed');
 
   /**
@@ -43,7 +51,17 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now,
    * (seconds), so claims are an atomic create, or an update preconditioned on the version just
    * read (optimistic: the loser re-reads instead of waiting on a lock). A done claim costs one read.
    */
-  async function leaseClaim(ref: DocumentReference, leaseMs: number, fresh: Record<string, unknown>, doneField: string, createFirst = false): Promise<ClaimOutcome> {
+  async function leaseClaim(
+    ref: DocumentReference,
+    leaseMs: number,
+    fresh: Record<string, unknown> | ((t: number) => Record<string, unknown>),
+    doneField: string,
+    createFirst = false,
+    /** a claim whose done field is not set may be done elsewhere (an event's done-marks group) */
+    doneElsewhere?: (d: DocumentData) => Promise<boolean>,
+    /** extra fields a retaken claim gets */
+    retaken?: (t: number) => Record<string, unknown>,
+  ): Promise<ClaimOutcome> {
     for (let first = true; ; first = false) {
       // createFirst: most claims are first sightings (every image of a folder drop), so the
       // create goes first, one round trip; a read follows only if the document exists (so a
@@ -52,7 +70,7 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now,
       const t = now();
       if (!snap?.exists) {
         try {
-          const data = { ...fresh, [doneField]: false, leaseUntil: t + leaseMs, createdAt: FieldValue.serverTimestamp() };
+          const data = { ...(typeof fresh === 'function' ? fresh(t) : fresh), [doneField]: false, leaseUntil: t + leaseMs, createdAt: FieldValue.serverTimestamp() };
           await (createFirst && first && eventWrites ? eventWrites.create(ref, data) : ref.create(data));
           return 'claimed';
         } catch (err) {
@@ -62,9 +80,10 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now,
       }
       const d = snap.data()!;
       if (d[doneField] === true) return 'done';
+      if (doneElsewhere && (await doneElsewhere(d))) return 'done';
       if (typeof d.leaseUntil === 'number' && d.leaseUntil > t) return 'busy';
       try {
-        await ref.update({ leaseUntil: t + leaseMs, retakenAt: FieldValue.serverTimestamp() }, { lastUpdateTime: snap.updateTime! });
+        await ref.update({ leaseUntil: t + leaseMs, retakenAt: FieldValue.serverTimestamp(), ...retaken?.(t) }, { lastUpdateTime: snap.updateTime! });
         return 'claimed';
       } catch (err) {
         if (grpcCode(err) !== GrpcCode.FAILED_PRECONDITION) throw err;
@@ -73,13 +92,33 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now,
   }
 
   return {
-    claimEvent: (job, key, leaseMs) => leaseClaim(eventRef(job, key), leaseMs, { key }, 'done', true),
+    async claimEvent(job, key, leaseMs) {
+      const ref = eventRef(job, key);
+      let group = '';
+      const outcome = await leaseClaim(
+        ref,
+        leaseMs,
+        (t) => ({ key, doneIn: (group = doneMarks.groupFor(t)) }),
+        'done',
+        true,
+        (d) => (typeof d.doneIn === 'string' ? markedDone(doneGroupRef(job, d.doneIn), ref.id) : Promise.resolve(false)),
+        (t) => ({ doneIn: (group = doneMarks.groupFor(t)) }),
+      );
+      if (outcome === 'claimed') heldGroups.set(ref.path, group);
+      return outcome;
+    },
     async releaseEvent(job, key) {
+      heldGroups.delete(eventRef(job, key).path);
       await eventRef(job, key).update({ leaseUntil: 0 });
     },
     async finishEvent(job, key) {
-      const done = { done: true, doneAt: FieldValue.serverTimestamp() };
-      await (eventWrites ? eventWrites.update(eventRef(job, key), done) : eventRef(job, key).update(done));
+      const ref = eventRef(job, key);
+      const group = heldGroups.get(ref.path);
+      heldGroups.delete(ref.path);
+      // One write per group of claims (see event-done-marks.ts); a claim this instance did not
+      // make here (none in practice) gets its done mark on itself.
+      if (group) await doneMarks.mark(doneGroupRef(job, group), ref.id);
+      else await ref.update({ done: true, doneAt: FieldValue.serverTimestamp() });
     },
 
     async getJob(job) {

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { FieldValue, type DocumentReference, type Firestore } from '@google-cloud/firestore';
+
+/** the events an instance claims within this long share one done-marks document */
+export const DONE_GROUP_MS = 1_000;
+
+interface Waiting {
+  hashes: string[];
+  waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }>;
+}
+
+/**
+ * The done marks of intake's event claims, written one document per group of claims instead of
+ * one update per claim: a folder drop claims its images a few dozen at a time and finishes
+ * them together (their shared request is published at once), so each image cost two writes
+ * (its claim, then its done mark) where one will do.
+ *
+ * A claim records, as `doneIn`, the id of the group document its done mark will go to (this
+ * instance's id and the claim's second); finishing adds the event's hash to that document's
+ * `keys` (arrayUnion, so marks added by several commits all land). A duplicate delivery reads
+ * the claim, then that document: one read more, on the rare path. The marks finished within
+ * `windowMs` of each other go out in one commit (one write per group document).
+ */
+export class EventDoneMarks {
+  private readonly instance = randomBytes(6).toString('hex');
+  private readonly pending = new Map<string, { ref: DocumentReference; w: Waiting }>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: Firestore,
+    private readonly windowMs: number,
+  ) {}
+
+  /** the group document id for a claim made at `nowMs` */
+  groupFor(nowMs: number): string {
+    return `${this.instance}-${Math.floor(nowMs / DONE_GROUP_MS)}`;
+  }
+
+  /** marks one event (by its claim document's id) done in its group document */
+  mark(groupRef: DocumentReference, hash: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const key = groupRef.path;
+      let p = this.pending.get(key);
+      if (!p) {
+        p = { ref: groupRef, w: { hashes: [], waiters: [] } };
+        this.pending.set(key, p);
+      }
+      p.w.hashes.push(hash);
+      p.w.waiters.push({ resolve, reject });
+      if (this.windowMs <= 0) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const groups = [...this.pending.values()];
+    this.pending.clear();
+    const write = (g: { ref: DocumentReference; w: Waiting }) => g.ref.set({ keys: FieldValue.arrayUnion(...g.w.hashes), doneAt: FieldValue.serverTimestamp() }, { merge: true });
+    const settle = (g: { w: Waiting }, err?: unknown) => g.w.waiters.forEach((x) => (err === undefined ? x.resolve() : x.reject(err)));
+    const alone = (g: { ref: DocumentReference; w: Waiting }) =>
+      write(g).then(
+        () => settle(g),
+        (err: unknown) => settle(g, err),
+      );
+    if (groups.length === 1) {
+      void alone(groups[0]!);
+      return;
+    }
+    // at most a few groups a flush (one per second of claims): one commit for all of them
+    const batch = this.db.batch();
+    for (const g of groups) batch.set(g.ref, { keys: FieldValue.arrayUnion(...g.w.hashes), doneAt: FieldValue.serverTimestamp() }, { merge: true });
+    batch.commit().then(
+      () => groups.forEach((g) => settle(g)),
+      () => groups.forEach((g) => void alone(g)),
+    );
+  }
+}
+
+/** whether the group document `doneIn` names holds this claim's done mark */
+export async function markedDone(groupRef: DocumentReference, hash: string): Promise<boolean> {
+  const snap = await groupRef.get();
+  const keys = snap.exists ? (snap.get('keys') as unknown) : undefined;
+  return Array.isArray(keys) && keys.includes(hash);
+}
