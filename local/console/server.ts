@@ -79,24 +79,18 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     clearTimeout(unlistenTimer);
     unlistenTimer = undefined;
     if (unsubs.length > 0) return;
-    unsubs = [
-      db.collection('models').onSnapshot(
-        () => changed('models'),
-        () => undefined,
-      ),
-      db.collectionGroup('versions').onSnapshot(
-        () => changed('models'),
-        () => undefined,
-      ),
-      db.collection('jobs').onSnapshot(
-        () => changed('jobs'),
-        () => undefined,
-      ),
-      db.collectionGroup('counters').onSnapshot(
-        () => changed('jobs'),
-        () => undefined,
-      ),
+    const watched: Array<[Query, string]> = [
+      [db.collection('models'), 'models'],
+      [db.collectionGroup('versions'), 'models'],
+      [db.collection('jobs'), 'jobs'],
+      [db.collectionGroup('counters'), 'jobs'],
     ];
+    unsubs = watched.map(([query, what]) =>
+      query.onSnapshot(
+        () => changed(what),
+        () => undefined,
+      ),
+    );
   };
   const unlisten = () => {
     clearTimeout(unlistenTimer);

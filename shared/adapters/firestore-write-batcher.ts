@@ -3,7 +3,10 @@ import type { DocumentReference, Firestore, UpdateData, WithFieldValue } from '@
 /** writes in one Firestore commit at most (the service's limit is 500) */
 const MAX_BATCH = 500;
 
-type Write = { kind: 'create'; data: WithFieldValue<Record<string, unknown>> } | { kind: 'update'; data: UpdateData<Record<string, unknown>> };
+type Write =
+  | { kind: 'create'; data: WithFieldValue<Record<string, unknown>> }
+  | { kind: 'update'; data: UpdateData<Record<string, unknown>> }
+  | { kind: 'merge'; data: WithFieldValue<Record<string, unknown>> };
 
 interface Pending {
   ref: DocumentReference;
@@ -36,6 +39,11 @@ export class FirestoreWriteBatcher {
     return this.enqueue(ref, { kind: 'update', data });
   }
 
+  /** a set with merge: creates the document or merges into it */
+  merge(ref: DocumentReference, data: WithFieldValue<Record<string, unknown>>): Promise<void> {
+    return this.enqueue(ref, { kind: 'merge', data });
+  }
+
   private enqueue(ref: DocumentReference, write: Write): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ ref, write, resolve, reject });
@@ -56,6 +64,7 @@ export class FirestoreWriteBatcher {
       const batch = this.db.batch();
       for (const i of items) {
         if (i.write.kind === 'create') batch.create(i.ref, i.write.data);
+        else if (i.write.kind === 'merge') batch.set(i.ref, i.write.data, { merge: true });
         else batch.update(i.ref, i.write.data);
       }
       batch.commit().then(
@@ -66,7 +75,8 @@ export class FirestoreWriteBatcher {
   }
 
   private alone(i: Pending): void {
-    const done = i.write.kind === 'create' ? i.ref.create(i.write.data) : i.ref.update(i.write.data);
+    const w = i.write;
+    const done = w.kind === 'create' ? i.ref.create(w.data) : w.kind === 'merge' ? i.ref.set(w.data, { merge: true }) : i.ref.update(w.data);
     done.then(() => i.resolve(), i.reject);
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { FieldValue, type DocumentReference, type Firestore } from '@google-cloud/firestore';
+import { FirestoreWriteBatcher } from '#shared/adapters/firestore-write-batcher';
 
 /** the events an instance claims within this long share one done-marks document */
 export const DONE_GROUP_MS = 1_000;
@@ -25,11 +26,15 @@ export class EventDoneMarks {
   private readonly instance = randomBytes(6).toString('hex');
   private readonly pending = new Map<string, { ref: DocumentReference; w: Waiting }>();
   private timer: NodeJS.Timeout | undefined;
+  /** the group documents' writes: those of one flush go out in one commit */
+  private readonly writes: FirestoreWriteBatcher;
 
   constructor(
-    private readonly db: Firestore,
+    db: Firestore,
     private readonly windowMs: number,
-  ) {}
+  ) {
+    this.writes = new FirestoreWriteBatcher(db, 0);
+  }
 
   /** the group document id for a claim made at `nowMs` */
   groupFor(nowMs: number): string {
@@ -57,24 +62,13 @@ export class EventDoneMarks {
     this.timer = undefined;
     const groups = [...this.pending.values()];
     this.pending.clear();
-    const write = (g: { ref: DocumentReference; w: Waiting }) => g.ref.set({ keys: FieldValue.arrayUnion(...g.w.hashes), doneAt: FieldValue.serverTimestamp() }, { merge: true });
-    const settle = (g: { w: Waiting }, err?: unknown) => g.w.waiters.forEach((x) => (err === undefined ? x.resolve() : x.reject(err)));
-    const alone = (g: { ref: DocumentReference; w: Waiting }) =>
-      write(g).then(
-        () => settle(g),
-        (err: unknown) => settle(g, err),
+    // enqueued in one turn: the group documents of one flush (a few at most) share a commit
+    for (const { ref, w } of groups) {
+      this.writes.merge(ref, { keys: FieldValue.arrayUnion(...w.hashes), doneAt: FieldValue.serverTimestamp() }).then(
+        () => w.waiters.forEach((x) => x.resolve()),
+        (err: unknown) => w.waiters.forEach((x) => x.reject(err)),
       );
-    if (groups.length === 1) {
-      void alone(groups[0]!);
-      return;
     }
-    // at most a few groups a flush (one per second of claims): one commit for all of them
-    const batch = this.db.batch();
-    for (const g of groups) batch.set(g.ref, { keys: FieldValue.arrayUnion(...g.w.hashes), doneAt: FieldValue.serverTimestamp() }, { merge: true });
-    batch.commit().then(
-      () => groups.forEach((g) => settle(g)),
-      () => groups.forEach((g) => void alone(g)),
-    );
   }
 }
 

@@ -77,4 +77,10 @@ it('splits more than 500 writes over commits of at most 500; a failed commit is 
   expect(String((outcomes[2] as PromiseRejectedResult).reason)).toMatch(/ALREADY_EXISTS/);
   expect((await refs[0]!.get()).get('n')).toBe(2);
   expect((await refs[1]!.get()).get('n')).toBe(1);
+
+  // a merge creates the document or merges into it, in a shared commit or alone
+  await Promise.all([batcher.merge(refs[2]!, { m: 1 }), batcher.merge(db.doc('batches/merged'), { m: 1 })]);
+  await batcher.merge(db.doc('batches/merged'), { k: 2 });
+  expect((await refs[2]!.get()).data()).toEqual({ n: 1, m: 1 });
+  expect((await db.doc('batches/merged').get()).data()).toEqual({ m: 1, k: 2 });
 });
