@@ -4,7 +4,7 @@
  * local/stack/function-processes.ts under a watchdog (local/emulators/watchdog.ts), so it ends
  * with the stack however the stack ends.
  *
- * DROPSHIP_FUNCTIONS: JSON [{name, source, port, pubsubSource?}]; each function's module
+ * DROPSHIP_FUNCTIONS: JSON [{name, source, port?, pubsubSource?}]; each function's module
  * (functions/<source>/index.ts registers it with the functions framework) is loaded and served
  * on 127.0.0.1:port. Once all listen, {pid, functions: {name: url}} is written to
  * DROPSHIP_FUNCTIONS_READY (aside, then renamed over: a reader never sees half of it).
@@ -29,8 +29,8 @@ async function run(): Promise<void> {
   writeReadyFile(readyFile, { pid: process.pid, functions: urls });
 }
 
-function servedOptions(s: ServedSpec): { port: number; pubsubSource?: string } {
-  return { port: s.port, ...(s.pubsubSource ? { pubsubSource: s.pubsubSource } : {}) };
+function servedOptions(s: ServedSpec): { port?: number; pubsubSource?: string } {
+  return { ...(s.port ? { port: s.port } : {}), ...(s.pubsubSource ? { pubsubSource: s.pubsubSource } : {}) };
 }
 
 // A profiled process ends on SIGTERM by exiting, which is when node writes the profile.

@@ -7,7 +7,8 @@ import { z } from 'zod';
 export const servedSpecSchema = z.object({
   name: z.string().min(1),
   source: z.string().min(1),
-  port: z.number().int().positive(),
+  /** absent: the process listens on a port the kernel picks, and says which in its ready file */
+  port: z.number().int().positive().optional(),
   pubsubSource: z.string().optional(),
 });
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { freePort, spawnGroup, type GroupProcess, type GroupTracking } from '#local/emulators/process-group';
+import { spawnGroup, type GroupProcess, type GroupTracking } from '#local/emulators/process-group';
 import { CPU_PROF_ENV, FUNCTIONS_ENV, READY_FILE_ENV, readyFileSchema, type ServedSpec } from '#local/functions-host/served-spec';
 import type { FunctionSpec } from '#shared/topology';
 import { heapLimitArgs } from './heap-limit';
@@ -90,7 +90,8 @@ export async function startFunctionProcesses(opts: {
           specs.push({
             name: fn.name,
             source: fn.source,
-            port: await freePort(),
+            // no port: each process listens on one the kernel picks (a port picked here and bound
+            // there could be taken in between by another stack starting beside this one)
             ...(fn.trigger.kind === 'pubsub' ? { pubsubSource: `projects/${opts.project}/topics/${fn.trigger.topic}` } : {}),
           });
         }
