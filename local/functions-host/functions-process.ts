@@ -33,8 +33,10 @@ function servedOptions(s: ServedSpec): { port?: number; pubsubSource?: string } 
   return { ...(s.port ? { port: s.port } : {}), ...(s.pubsubSource ? { pubsubSource: s.pubsubSource } : {}) };
 }
 
-// A profiled process ends on SIGTERM by exiting, which is when node writes the profile.
-if (process.env[CPU_PROF_ENV]) process.once('SIGTERM', () => process.exit(0));
+// A profiled process ends on SIGTERM by exiting, which is when node writes the profile. `on`,
+// not `once`: the stop signals the whole group, and the watchdog then signals it again; a
+// second SIGTERM with no handler left killed the process before the profile was written.
+if (process.env[CPU_PROF_ENV]) process.on('SIGTERM', () => process.exit(0));
 
 run().catch((err: unknown) => {
   process.stderr.write(`function process failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
