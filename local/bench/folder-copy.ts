@@ -8,17 +8,27 @@ import { encodeDigit, heldOutDigits } from '#local/model-build/mnist-digits';
 import type { Figure } from './report';
 import { firestoreOps, firestoreOpsPerImage } from '#local/stack/firestore-ops';
 import { DROPSHIP, REPO_ROOT, localEnv, startDropshipUp } from './harness/dropship-up';
+import { countedResults } from './harness/job-counters';
+import { cpuTimeline } from './harness/cpu-timeline';
 import { cpuBetween, machineCpuSeconds, sampleStackCpu, type CpuSeconds } from './harness/stack-cpu';
 
 const DEMO_MODEL_DIR = join(REPO_ROOT, 'local', 'demo-model', 'mnist-vit');
 const MODEL = 'digits';
 /** PNG sizes the digits cycle through (nearest-neighbour upscales of the 28x28 originals) */
 const SIZES = [28, 112, 280, 560];
-/** images labeled once as a folder and once as a manifest before anything is measured */
-const WARM_UP_IMAGES = 300;
+/**
+ * images labeled once as a folder and once as a manifest before anything is measured, by
+ * default: enough for the JVM of the Firestore emulator to compile what a folder image costs it
+ * (an event claim's create) as well as what every image costs. After 300, the first folder job
+ * still paid for that compilation: claims measured alone cost the emulator 1.3 ms each in the
+ * first 2,000 and 0.2-0.4 ms in each 2,000 after.
+ */
+export const DEFAULT_WARM_UP_IMAGES = 2_000;
 
 export interface FolderCopyOptions {
   images: number;
+  /** images labeled as a folder and as a manifest first, unmeasured (default DEFAULT_WARM_UP_IMAGES) */
+  warmUp?: number;
   /** a fresh folder: the stack's data and the source images go under it */
   dir: string;
   say: (line: string) => void;
@@ -80,17 +90,17 @@ export async function folderCopyFigures(opts: FolderCopyOptions): Promise<Figure
     // Warm-up, of both paths: the functions' first invocations load their clients and the
     // model, and the Java emulators and V8 compile their hot paths during the first few hundred
     // images; measured cold, whichever job ran first (the folder job) paid for that.
-    const warmN = Math.min(WARM_UP_IMAGES, opts.images);
+    const warmN = Math.min(opts.warmUp ?? DEFAULT_WARM_UP_IMAGES, opts.images);
     const warm = `warm-${Date.now()}`;
     mkdirSync(join(bucketDir, warm), { recursive: true });
     const warmNames = readdirSync(src).sort().slice(0, warmN);
     for (const f of warmNames) writeFileSync(join(bucketDir, warm, f), readFileSync(join(src, f)));
-    await until(async () => (await resultCount(db!, warm)) >= warmN, 300_000, 'the warm-up folder job');
+    await until(async () => (await countedResults(db!, warm)) >= warmN, 300_000, 'the warm-up folder job');
     const warmManifest = join(opts.dir, 'warm-manifest', `${warm}-manifest`);
     mkdirSync(warmManifest, { recursive: true });
     writeFileSync(join(warmManifest, '_manifest.txt'), warmNames.map((n) => `gs://${stack.buckets.images}/${warm}/${n}`).join('\n') + '\n');
     if ((await run('cp', ['-r', warmManifest, bucketDir])) !== 0) throw new Error('copying the warm-up manifest failed');
-    await until(async () => (await resultCount(db!, `${warm}-manifest`)) >= warmN, 300_000, 'the warm-up manifest job');
+    await until(async () => (await countedResults(db!, `${warm}-manifest`)) >= warmN, 300_000, 'the warm-up manifest job');
     say(`folder copy: warmed up on ${warmN} images, as a folder and as a manifest`);
 
     const statusBefore: number[] = [];
@@ -103,6 +113,7 @@ export async function folderCopyFigures(opts: FolderCopyOptions): Promise<Figure
     const cpu0 = cpuSample();
     const ops0 = await firestoreOps(stack);
     const t0 = Date.now();
+    const timelineFolder = cpuTimeline(data, up.stack.pid);
     const copy = run('cp', ['-r', src, join(bucketDir, job)]);
     let registeredAt = 0;
     const statusDuring: number[] = [];
@@ -129,6 +140,7 @@ export async function folderCopyFigures(opts: FolderCopyOptions): Promise<Figure
     );
 
     const folder = await labeled(db, job, opts.images, t0, say);
+    for (const l of timelineFolder.stop()) say(`folder copy: folder job CPU ${l}`);
     const cpuFolder = cpuSample();
     const opsFolder = firestoreOpsPerImage(ops0, await firestoreOps(stack), opts.images);
     say(`folder copy: CPU during the folder job: ${cpuReport(cpu0, cpuFolder, opts.images)}; ${requestsOf(job)}; ${opsFolder.text}`);
@@ -142,6 +154,7 @@ export async function folderCopyFigures(opts: FolderCopyOptions): Promise<Figure
     const cpu1 = cpuSample();
     const ops1 = await firestoreOps(stack);
     const t1 = Date.now();
+    const timelineManifest = cpuTimeline(data, up.stack.pid);
     if ((await run('cp', ['-r', join(staging, manifestJob), bucketDir])) !== 0) throw new Error('copying the manifest failed');
     // The same outside load as the folder job had: as many status runs, one a second, from the
     // job's start (each is a new Node process taking most of a core for half a second).
@@ -151,6 +164,7 @@ export async function folderCopyFigures(opts: FolderCopyOptions): Promise<Figure
       await sleep(1000);
     }
     const viaManifest = await labeled(db, manifestJob, opts.images, t1, say);
+    for (const l of timelineManifest.stop()) say(`folder copy: manifest job CPU ${l}`);
     say(`folder copy: dropship status during the manifest job (the same ${statusManifest.length} runs): max ${Math.max(...statusManifest).toFixed(2)} s`);
     const cpuManifest = cpuSample();
     const opsManifest = firestoreOpsPerImage(ops1, await firestoreOps(stack), opts.images);
@@ -234,7 +248,7 @@ async function writeDigits(dir: string, n: number): Promise<number> {
 }
 
 async function labeled(db: Firestore, job: string, n: number, t0: number, say: (l: string) => void) {
-  await until(async () => (await resultCount(db, job)) >= n, 1_800_000, `${n} results of ${job}`);
+  await until(async () => (await countedResults(db, job)) >= n, 1_800_000, `${n} results of ${job}`);
   const polledAt = Date.now();
   const snap = await db.collection(`jobs/${job}/results`).get();
   const docs = snap.docs.map((d) => d.data() as { imageUri?: string; status?: string; createdAt?: { toMillis(): number } });
@@ -250,10 +264,6 @@ async function labeled(db: Firestore, job: string, n: number, t0: number, say: (
   };
   say(`folder copy: ${job}: ${out.results} results (${out.ok} OK) in ${seconds.toFixed(1)} s = ${out.rate.toFixed(1)} img/s`);
   return out;
-}
-
-async function resultCount(db: Firestore, job: string): Promise<number> {
-  return (await db.collection(`jobs/${job}/results`).count().get()).data().count;
 }
 
 async function timedStatus(data: string): Promise<number> {

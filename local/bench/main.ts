@@ -4,7 +4,7 @@
  * timestamped copy). See docs/benchmarks.md.
  *
  *   node --conditions=source --import tsx local/bench/main.ts [--only deploy,calls,labeling,ort] [--vit-images 128] [--endpoint-threads N] [--digits 300]
- *   npm run bench -- --only folder-copy [--folder-images 10000]   (not in the default run: about 6 min, a stack of its own)
+ *   npm run bench -- --only folder-copy [--folder-images 10000] [--folder-warm-up 2000] (not in the default run: about 6 min, a stack of its own)
  *   npm run bench -- --only big-job [--images 10000]   (not in the default run: a manifest job online then batch, a stack of its own)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -41,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
       'vit-images': { type: 'string', default: '128' },
       digits: { type: 'string', default: '300' },
       'folder-images': { type: 'string', default: '10000' },
+      'folder-warm-up': { type: 'string', default: '2000' },
       'batch-digits': { type: 'string', default: '2000' },
       images: { type: 'string', default: '10000' },
       'keep-data': { type: 'boolean', default: false },
@@ -124,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
   if (only.has('folder-copy')) {
     const dir = mkdtempSync(join(tmpdir(), 'dropship-bench-folder-'));
     try {
-      figures.push(...(await folderCopyFigures({ images: Number(values['folder-images']), dir, say })));
+      figures.push(...(await folderCopyFigures({ images: Number(values['folder-images']), warmUp: Number(values['folder-warm-up']), dir, say })));
     } finally {
       if (!values['keep-data']) rmSync(dir, { recursive: true, force: true });
       else say(`folder-copy data and logs kept in ${dir}`);

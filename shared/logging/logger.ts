@@ -33,7 +33,8 @@ export interface LoggerOptions {
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
-  const min = RANK[opts.minSeverity ?? envSeverity() ?? 'INFO'];
+  const minSeverity = opts.minSeverity ?? envSeverity() ?? 'INFO';
+  const min = RANK[minSeverity];
   const write = opts.write ?? ((line: string) => process.stdout.write(line + '\n'));
   const base = { component: opts.component, ...opts.context };
   const line = (severity: Severity, message: string, fields?: Record<string, unknown>) =>
@@ -50,7 +51,8 @@ export function createLogger(opts: LoggerOptions): Logger {
     warn: (m, f) => emit('WARNING', m, f),
     error: (m, f) => emit('ERROR', m, f),
     event: (event, severity, m, f) => write(JSON.stringify({ ...line(severity, m, f), event })),
-    child: (context) => createLogger({ ...opts, context: { ...opts.context, ...context } }),
+    // the severity resolved once, not read from the environment again for every child
+    child: (context) => createLogger({ ...opts, minSeverity, context: { ...opts.context, ...context } }),
   };
 }
 

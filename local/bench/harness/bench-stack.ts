@@ -1,3 +1,4 @@
+import { countedResults } from './job-counters';
 import { mkdirSync } from 'node:fs';
 import { availableParallelism, setPriority } from 'node:os';
 import { join } from 'node:path';
@@ -207,8 +208,9 @@ export class BenchStack {
     }
   }
 
+  /** from the job's counter shards (./job-counters.ts), cheap to poll */
   async resultCount(job: string): Promise<number> {
-    return (await this.db.collection(`jobs/${job}/results`).count().get()).data().count;
+    return countedResults(this.db, job);
   }
 
   async results(job: string): Promise<Array<Record<string, unknown>>> {
