@@ -77,6 +77,33 @@ resource "google_firestore_field" "versions_operation_kind" {
   depends_on = [google_firestore_field.versions_state]
 }
 
+# TTL: image-intake's event claims (jobs/{job}/events) and their done marks
+# (jobs/{job}/eventsDone) carry expireAt, 7 days after they were written
+# (shared/labeling/adapters/event-done-marks.ts, EVENT_RECORD_TTL_MS); Firestore deletes a
+# document within about a day of that time, so a bucket's images do not leave a claim each
+# forever. Nothing queries expireAt, so it is not indexed (an empty index_config), as
+# Firestore's best practices advise for TTL fields: an indexed timestamp that every write moves
+# forward slows writes at high rates (a folder drop writes a claim an image). Two blocks, not a
+# for_each: field changes on one database run one at a time (the depends_on chain), and the
+# offline index check reads only literal blocks.
+resource "google_firestore_field" "events_expire_at" {
+  database   = google_firestore_database.default.name
+  collection = "events"
+  field      = "expireAt"
+  ttl_config {}
+  index_config {}
+  depends_on = [google_firestore_field.versions_operation_kind]
+}
+
+resource "google_firestore_field" "events_done_expire_at" {
+  database   = google_firestore_database.default.name
+  collection = "eventsDone"
+  field      = "expireAt"
+  ttl_config {}
+  index_config {}
+  depends_on = [google_firestore_field.events_expire_at]
+}
+
 # The rollout's canary analysis (shared/deployment/adapters/firestore-results-reader.ts):
 # collectionGroup('results').where('deployedModelId', '==', id).where('createdAt', '>=', since)
 resource "google_firestore_index" "results_by_deployed_model" {

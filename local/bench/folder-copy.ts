@@ -91,17 +91,21 @@ export async function folderCopyFigures(opts: FolderCopyOptions): Promise<Figure
     // model, and the Java emulators and V8 compile their hot paths during the first few hundred
     // images; measured cold, whichever job ran first (the folder job) paid for that.
     const warmN = Math.min(opts.warmUp ?? DEFAULT_WARM_UP_IMAGES, opts.images);
-    const warm = `warm-${Date.now()}`;
-    mkdirSync(join(bucketDir, warm), { recursive: true });
-    const warmNames = readdirSync(src).sort().slice(0, warmN);
-    for (const f of warmNames) writeFileSync(join(bucketDir, warm, f), readFileSync(join(src, f)));
-    await until(async () => (await countedResults(db!, warm)) >= warmN, 300_000, 'the warm-up folder job');
-    const warmManifest = join(opts.dir, 'warm-manifest', `${warm}-manifest`);
-    mkdirSync(warmManifest, { recursive: true });
-    writeFileSync(join(warmManifest, '_manifest.txt'), warmNames.map((n) => `gs://${stack.buckets.images}/${warm}/${n}`).join('\n') + '\n');
-    if ((await run('cp', ['-r', warmManifest, bucketDir])) !== 0) throw new Error('copying the warm-up manifest failed');
-    await until(async () => (await countedResults(db!, `${warm}-manifest`)) >= warmN, 300_000, 'the warm-up manifest job');
-    say(`folder copy: warmed up on ${warmN} images, as a folder and as a manifest`);
+    // as long as the measured jobs may take, per image (10 img/s would be a machine in trouble)
+    const warmTimeoutMs = Math.max(300_000, warmN * 100);
+    if (warmN > 0) {
+      const warm = `warm-${Date.now()}`;
+      mkdirSync(join(bucketDir, warm), { recursive: true });
+      const warmNames = readdirSync(src).sort().slice(0, warmN);
+      for (const f of warmNames) writeFileSync(join(bucketDir, warm, f), readFileSync(join(src, f)));
+      await until(async () => (await countedResults(db!, warm)) >= warmN, warmTimeoutMs, 'the warm-up folder job');
+      const warmManifest = join(opts.dir, 'warm-manifest', `${warm}-manifest`);
+      mkdirSync(warmManifest, { recursive: true });
+      writeFileSync(join(warmManifest, '_manifest.txt'), warmNames.map((n) => `gs://${stack.buckets.images}/${warm}/${n}`).join('\n') + '\n');
+      if ((await run('cp', ['-r', warmManifest, bucketDir])) !== 0) throw new Error('copying the warm-up manifest failed');
+      await until(async () => (await countedResults(db!, `${warm}-manifest`)) >= warmN, warmTimeoutMs, 'the warm-up manifest job');
+      say(`folder copy: warmed up on ${warmN} images, as a folder and as a manifest`);
+    }
 
     const statusBefore: number[] = [];
     for (let i = 0; i < 3; i++) statusBefore.push(await timedStatus(data));

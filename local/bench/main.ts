@@ -4,7 +4,7 @@
  * timestamped copy). See docs/benchmarks.md.
  *
  *   node --conditions=source --import tsx local/bench/main.ts [--only deploy,calls,labeling,ort] [--vit-images 128] [--endpoint-threads N] [--digits 300]
- *   npm run bench -- --only folder-copy [--folder-images 10000] [--folder-warm-up 2000] (not in the default run: about 6 min, a stack of its own)
+ *   npm run bench -- --only folder-copy [--folder-images 10000] [--folder-warm-up 2000] (not in the default run: about 4 min, a stack of its own)
  *   npm run bench -- --only big-job [--images 10000]   (not in the default run: a manifest job online then batch, a stack of its own)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -125,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
   if (only.has('folder-copy')) {
     const dir = mkdtempSync(join(tmpdir(), 'dropship-bench-folder-'));
     try {
-      figures.push(...(await folderCopyFigures({ images: Number(values['folder-images']), warmUp: Number(values['folder-warm-up']), dir, say })));
+      figures.push(...(await folderCopyFigures({ images: count(values['folder-images'], '--folder-images', 1), warmUp: count(values['folder-warm-up'], '--folder-warm-up', 0), dir, say })));
     } finally {
       if (!values['keep-data']) rmSync(dir, { recursive: true, force: true });
       else say(`folder-copy data and logs kept in ${dir}`);
@@ -157,3 +157,10 @@ main(process.argv.slice(2)).then(
     process.exit(2);
   },
 );
+
+/** a whole-number option, at least `min`, or a clear error instead of a NaN that times out later */
+function count(value: string | boolean | undefined, flag: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${flag} takes a whole number of at least ${min}, not ${String(value)}`);
+  return n;
+}

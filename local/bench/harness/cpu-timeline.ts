@@ -11,6 +11,7 @@ export function cpuTimeline(dataDir: string, upPid: number): { stop(): string[] 
   const t0 = Date.now();
   const samples: Array<{ at: number; cpu: CpuSeconds }> = [{ at: t0, cpu: sampleStackCpu(dataDir, upPid) }];
   const timer = setInterval(() => samples.push({ at: Date.now(), cpu: sampleStackCpu(dataDir, upPid) }), everyS * 1000);
+  timer.unref(); // a job that throws never stops it: it must not hold the bench open
   return {
     stop() {
       clearInterval(timer);

@@ -1,9 +1,27 @@
 import { randomBytes } from 'node:crypto';
-import { FieldValue, type DocumentReference, type Firestore } from '@google-cloud/firestore';
+import { FieldValue, Timestamp, type DocumentReference, type Firestore } from '@google-cloud/firestore';
 import { FirestoreWriteBatcher } from '#shared/adapters/firestore-write-batcher';
 
 /** the events an instance claims within this long share one done-marks document */
 export const DONE_GROUP_MS = 1_000;
+
+/**
+ * The field a Firestore TTL policy deletes event claims and done-mark documents by
+ * (terraform/firestore.tf: google_firestore_field events_expire_at, events_done_expire_at).
+ */
+export const EVENT_EXPIRY_FIELD = 'expireAt';
+/**
+ * How long an event's claim and done mark are kept: well past Eventarc's retries of one event
+ * (24 h) and image-intake's own giving up (MAX_EVENT_AGE_MINUTES), so every duplicate that can
+ * still arrive finds them. A later one would be labeled again; its result is still created
+ * once (results/{id} is keyed by the object's generation).
+ */
+export const EVENT_RECORD_TTL_MS = 7 * 24 * 60 * 60_000;
+
+/** the `expireAt` of an event record written at `nowMs` */
+export function eventRecordExpiry(nowMs: number): Timestamp {
+  return Timestamp.fromMillis(nowMs + EVENT_RECORD_TTL_MS);
+}
 
 interface Waiting {
   hashes: string[];
@@ -64,7 +82,7 @@ export class EventDoneMarks {
     this.pending.clear();
     // enqueued in one turn: the group documents of one flush (a few at most) share a commit
     for (const { ref, w } of groups) {
-      this.writes.merge(ref, { keys: FieldValue.arrayUnion(...w.hashes), doneAt: FieldValue.serverTimestamp() }).then(
+      this.writes.merge(ref, { keys: FieldValue.arrayUnion(...w.hashes), doneAt: FieldValue.serverTimestamp(), [EVENT_EXPIRY_FIELD]: eventRecordExpiry(Date.now()) }).then(
         () => w.waiters.forEach((x) => x.resolve()),
         (err: unknown) => w.waiters.forEach((x) => x.reject(err)),
       );

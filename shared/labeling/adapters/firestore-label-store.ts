@@ -3,7 +3,7 @@ import { TransientError } from '#shared/errors';
 import { GrpcCode, grpcCode } from '#shared/retry/error-codes';
 import { FieldValue, Timestamp, type DocumentData, type DocumentReference, type Firestore } from '@google-cloud/firestore';
 import { FirestoreWriteBatcher } from '#shared/adapters/firestore-write-batcher';
-import { EventDoneMarks, markedDone } from './event-done-marks';
+import { EVENT_EXPIRY_FIELD, EventDoneMarks, eventRecordExpiry, markedDone } from './event-done-marks';
 import type { ClaimOutcome, JobDoc, LabelStore, Progress } from '../ports';
 import { resultFromDocument, type LabelResult } from '../result';
 
@@ -30,6 +30,7 @@ export interface LabelStoreOptions {
  *   events/{hash}  intake idempotency claims (bucket/name#generation); doneIn names the
  *                  eventsDone/{group} document its done mark goes to
  *   eventsDone/{group}  keys: the hashes of the events claimed together (one instance, one second) that are done
+ *                  (both carry expireAt, 7 days on: a TTL policy deletes them, see event-done-marks.ts)
  *   markers/completed  the job-completed message's claim
  */
 export function firestoreLabelStore(db: Firestore, now: () => number = Date.now, opts: LabelStoreOptions = {}): LabelStore {
@@ -101,11 +102,11 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now,
       const outcome = await leaseClaim(
         ref,
         leaseMs,
-        (t) => ({ key, doneIn: (group = doneMarks.groupFor(t)) }),
+        (t) => ({ key, doneIn: (group = doneMarks.groupFor(t)), [EVENT_EXPIRY_FIELD]: eventRecordExpiry(t) }),
         'done',
         true,
         (d) => (typeof d.doneIn === 'string' ? markedDone(doneGroupRef(job, d.doneIn), ref.id) : Promise.resolve(false)),
-        (t) => ({ doneIn: (group = doneMarks.groupFor(t)) }),
+        (t) => ({ doneIn: (group = doneMarks.groupFor(t)), [EVENT_EXPIRY_FIELD]: eventRecordExpiry(t) }),
       );
       if (outcome === 'claimed') heldGroups.set(ref.path, group);
       return outcome;

@@ -37,8 +37,11 @@ test('a function process stopped with the stack writes its CPU profile', async (
     track: () => ({ tag: `profile-test-${process.pid}`, onStart: () => undefined }),
     onExit: () => undefined,
   });
-  expect(Object.keys(started.urls)).toEqual(['dead-letter-recorder']);
-  await started.stop();
+  try {
+    expect(Object.keys(started.urls)).toEqual(['dead-letter-recorder']);
+  } finally {
+    await started.stop();
+  }
   const written = readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile'));
   expect(written).toHaveLength(1);
-}, 120_000);
+}, 240_000); // the processes' ready wait is 180 s

@@ -2,6 +2,7 @@ import { Firestore } from '@google-cloud/firestore';
 import { uniqueProjectId, requireEmulatorEnv } from '#test/support/emulator-env';
 import { FirestoreWriteBatcher } from '#shared/adapters/firestore-write-batcher';
 import { firestoreLabelStore } from '#shared/labeling/adapters/firestore-label-store';
+import { EVENT_EXPIRY_FIELD, EVENT_RECORD_TTL_MS } from '#shared/labeling/adapters/event-done-marks';
 
 // Intake's batched event writes against the real Firestore emulator: claims made together go
 // out in one commit, and their done marks are one write to their group's document; duplicates in the same window still get one
@@ -30,6 +31,13 @@ it('claims and finishes the events of images arriving together in one commit eac
   const claims = await db.collection('jobs/folder/events').get();
   expect(new Set(marked)).toEqual(new Set(claims.docs.map((d) => d.id)));
   expect(claims.size).toBe(40);
+  // both kinds of record carry the expiry the TTL policy deletes them by (terraform/firestore.tf)
+  const before = Date.now();
+  for (const d of [...claims.docs, ...groups.docs]) {
+    const expiry = (d.get(EVENT_EXPIRY_FIELD) as { toMillis(): number }).toMillis();
+    expect(expiry).toBeGreaterThan(before + EVENT_RECORD_TTL_MS - 60_000);
+    expect(expiry).toBeLessThanOrEqual(Date.now() + EVENT_RECORD_TTL_MS);
+  }
   // another instance (a store of its own) finds them done too
   const other = firestoreLabelStore(db, Date.now, { eventWriteWindowMs: 10 });
   expect(await Promise.all(keys.map((k) => other.claimEvent('folder', k, 60_000)))).toEqual(keys.map(() => 'done'));
