@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { findRunningStack, type StackInfo } from '#local/stack/stack-file';
+import { stopOnSignal } from './stop-on-signal';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 export const DROPSHIP = join(REPO_ROOT, 'bin', 'dropship');
@@ -39,24 +40,30 @@ export async function startDropshipUp(data: string, say: (line: string) => void,
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   let gone = false;
   void exited.then(() => (gone = true));
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (!gone) child.kill('SIGINT');
+      await Promise.race([exited, sleep(60_000)]);
+      if (!gone) child.kill('SIGKILL');
+      unregister();
+    })());
+  // the bench killed (not a terminal's Ctrl-C, which reaches `up` too) stops `up` before it exits
+  const unregister = stopOnSignal(stop);
   say(`${name}: starting dropship up...`);
   const started = Date.now();
   let stack: StackInfo | undefined;
-  while (!stack) {
-    if (gone) throw new Error(`dropship up exited early; see ${join(data, '..', 'up.log')}`);
-    if (Date.now() - started > 180_000) throw new Error('dropship up was not ready within 180 s');
-    stack = await findRunningStack(data).catch(() => undefined);
-    if (!stack) await sleep(250);
+  try {
+    while (!stack) {
+      if (gone) throw new Error(`dropship up exited early; see ${join(data, '..', 'up.log')}`);
+      if (Date.now() - started > 180_000) throw new Error('dropship up was not ready within 180 s');
+      stack = await findRunningStack(data).catch(() => undefined);
+      if (!stack) await sleep(250);
+    }
+  } catch (err) {
+    await stop(); // not left running when it never got ready
+    throw err;
   }
   say(`${name}: stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  let stopping: Promise<void> | undefined;
-  return {
-    stack,
-    stop: () =>
-      (stopping ??= (async () => {
-        if (!gone) child.kill('SIGINT');
-        await Promise.race([exited, sleep(60_000)]);
-        if (!gone) child.kill('SIGKILL');
-      })()),
-  };
+  return { stack, stop };
 }
