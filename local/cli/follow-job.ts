@@ -1,13 +1,15 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { SingleBar, Presets } from 'cli-progress';
 import { CommandFailed } from './cli-errors';
-import { countResults, type JobCounts } from './job-progress';
+import { countResults, shardCounts, type JobCounts } from './job-progress';
 
 const POLL_MS = 1000;
 
 /**
  * Follows a job until it holds `expected` results, with a progress bar on a terminal and a line
- * every few seconds otherwise. Resolves with the counts; times out as a failure.
+ * every few seconds otherwise. Resolves with the counts; times out as a failure. Progress is
+ * polled from the job's counter shards; once they reach `expected` the results are counted
+ * exactly (countResults), and that count is what it resolves with.
  */
 export async function followJob(firestore: Firestore, job: string, expected: number, opts: { timeoutMs: number; quiet?: boolean }): Promise<JobCounts> {
   const started = Date.now();
@@ -17,7 +19,9 @@ export async function followJob(firestore: Firestore, job: string, expected: num
   let lastLine = 0;
   try {
     for (;;) {
-      const counts = await countResults(firestore, job);
+      let counts = await shardCounts(firestore, job);
+      // the shards say done: the exact count of the results decides
+      if (counts.ok + counts.error >= expected) counts = await countResults(firestore, job);
       const done = counts.ok + counts.error;
       const seconds = (Date.now() - started) / 1000;
       bar?.update(done, { ...counts, rate: (done / Math.max(seconds, 0.001)).toFixed(1) });
