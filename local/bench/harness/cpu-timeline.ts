@@ -1,4 +1,4 @@
-import { sampleStackCpu, type CpuSeconds } from './stack-cpu';
+import { cpuBetween, sampleStackCpu, type CpuSeconds } from './stack-cpu';
 
 /**
  * BENCH_CPU_TIMELINE=SECONDS: what each part of the stack used in each interval of a job, for
@@ -20,12 +20,7 @@ export function cpuTimeline(dataDir: string, upPid: number): { stop(): string[] 
       for (let i = 1; i < samples.length; i++) {
         const a = samples[i - 1]!;
         const b = samples[i]!;
-        const parts = Object.keys(b.cpu)
-          .map((k) => [k.replace(/^functions /, ''), b.cpu[k]! - (a.cpu[k] ?? 0)] as const)
-          .filter(([, s]) => s >= 0.05)
-          .sort((x, y) => y[1] - x[1])
-          .map(([k, s]) => `${k} ${s.toFixed(1)}`);
-        lines.push(`${((a.at - t0) / 1000).toFixed(0)}-${((b.at - t0) / 1000).toFixed(0)} s: ${parts.join(', ')}`);
+        lines.push(`${((a.at - t0) / 1000).toFixed(0)}-${((b.at - t0) / 1000).toFixed(0)} s: ${cpuBetween(a.cpu, b.cpu, 0.05)}`);
       }
       return lines;
     },

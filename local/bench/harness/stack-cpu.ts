@@ -29,10 +29,11 @@ export function sampleStackCpu(dataDir: string, upPid: number): CpuSeconds {
   return out;
 }
 
-/** what each part used between two samples, busiest first, as "name 12.3 s" */
-export function cpuBetween(before: CpuSeconds, after: CpuSeconds): string {
+/** what each part used between two samples, busiest first, as "name 12.3 s" (parts under `minSeconds` left out) */
+export function cpuBetween(before: CpuSeconds, after: CpuSeconds, minSeconds = -Infinity): string {
   return Object.keys(after)
     .map((k) => [k, after[k]! - (before[k] ?? 0)] as const)
+    .filter(([, s]) => s >= minSeconds)
     .sort((a, b) => b[1] - a[1])
     .map(([k, s]) => `${k} ${s.toFixed(1)} s`)
     .join(', ');

@@ -22,6 +22,20 @@ export interface LabelStoreOptions {
   eventWriteWindowMs?: number;
 }
 
+/** what leaseClaim writes and checks (see leaseClaim) */
+interface LeaseClaim {
+  /** the fields of a first claim, or what makes them from the claim's time */
+  fresh: Record<string, unknown> | ((t: number) => Record<string, unknown>);
+  /** the field that says the claimed work is done */
+  doneField: string;
+  /** try the create before any read (most claims are first sightings) */
+  createFirst?: boolean;
+  /** a claim whose done field is not set may be done elsewhere (an event's done-marks group) */
+  doneElsewhere?: (d: DocumentData) => Promise<boolean>;
+  /** extra fields a retaken claim gets */
+  retaken?: (t: number) => Record<string, unknown>;
+}
+
 /**
  * Layout under jobs/{job}:
  *   (doc)          job, model, state RUNNING|COMPLETED, total (manifest jobs), counts (rollup)
@@ -52,17 +66,8 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now,
    * (seconds), so claims are an atomic create, or an update preconditioned on the version just
    * read (optimistic: the loser re-reads instead of waiting on a lock). A done claim costs one read.
    */
-  async function leaseClaim(
-    ref: DocumentReference,
-    leaseMs: number,
-    fresh: Record<string, unknown> | ((t: number) => Record<string, unknown>),
-    doneField: string,
-    createFirst = false,
-    /** a claim whose done field is not set may be done elsewhere (an event's done-marks group) */
-    doneElsewhere?: (d: DocumentData) => Promise<boolean>,
-    /** extra fields a retaken claim gets */
-    retaken?: (t: number) => Record<string, unknown>,
-  ): Promise<ClaimOutcome> {
+  async function leaseClaim(ref: DocumentReference, leaseMs: number, claim: LeaseClaim): Promise<ClaimOutcome> {
+    const { fresh, doneField, createFirst = false, doneElsewhere, retaken } = claim;
     for (let first = true; ; first = false) {
       // createFirst: most claims are first sightings (every image of a folder drop), so the
       // create goes first, one round trip; a read follows only if the document exists (so a
@@ -99,15 +104,15 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now,
     async claimEvent(job, key, leaseMs) {
       const ref = eventRef(job, key);
       let group = '';
-      const outcome = await leaseClaim(
-        ref,
-        leaseMs,
-        (t) => ({ key, doneIn: (group = doneMarks.groupFor(t)), [EVENT_EXPIRY_FIELD]: eventRecordExpiry(t) }),
-        'done',
-        true,
-        (d) => (typeof d.doneIn === 'string' ? markedDone(doneGroupRef(job, d.doneIn), ref.id) : Promise.resolve(false)),
-        (t) => ({ doneIn: (group = doneMarks.groupFor(t)), [EVENT_EXPIRY_FIELD]: eventRecordExpiry(t) }),
-      );
+      // what a claim made (or retaken) at t says: its done-marks group, and when the TTL deletes it
+      const held = (t: number) => ({ doneIn: (group = doneMarks.groupFor(t)), [EVENT_EXPIRY_FIELD]: eventRecordExpiry(t) });
+      const outcome = await leaseClaim(ref, leaseMs, {
+        fresh: (t) => ({ key, ...held(t) }),
+        doneField: 'done',
+        createFirst: true,
+        doneElsewhere: (d) => (typeof d.doneIn === 'string' ? markedDone(doneGroupRef(job, d.doneIn), ref.id) : Promise.resolve(false)),
+        retaken: held,
+      });
       if (outcome === 'claimed') heldGroups.set(ref.path, group);
       return outcome;
     },
@@ -253,7 +258,7 @@ export function firestoreLabelStore(db: Firestore, now: () => number = Date.now,
       for (const id of ids) batch.update(results(job).doc(id), { publishLeaseUntil: 0 });
       await batch.commit();
     },
-    claimCompletion: (job, progress, leaseMs) => leaseClaim(completionRef(job), leaseMs, { ...progress }, 'published'),
+    claimCompletion: (job, progress, leaseMs) => leaseClaim(completionRef(job), leaseMs, { fresh: { ...progress }, doneField: 'published' }),
     async finishCompletion(job, progress) {
       const batch = db.batch();
       batch.update(completionRef(job), { published: true, publishedAt: FieldValue.serverTimestamp() });
